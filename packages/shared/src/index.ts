@@ -1,0 +1,4 @@
+export * from './logger';
+export * from './clock';
+export * from './rng';
+export * from './errors';
