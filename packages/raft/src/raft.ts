@@ -777,13 +777,14 @@ export class Raft {
 
   private handleReadIndex(m: Message): void {
     const ctx = m.context ?? new Uint8Array(0);
-    if (this.voterSet.size === 1 && this.voterSet.has(this.id)) {
-      this.respondToRead(this.log.committed, m.from, ctx);
-      return;
-    }
     // Thesis §6.4: the read point is only safe once this leader has committed an entry of its term.
     if (!this.committedEntryInCurrentTerm()) {
       this.pendingReadIndexMessages.push(m);
+      return;
+    }
+    if (this.voterSet.size === 1 && this.voterSet.has(this.id)) {
+      // A sole voter confirms its own leadership.
+      this.respondToRead(this.log.committed, m.from, ctx);
       return;
     }
     this.readOnly.add(this.log.committed, m.from, ctx);
