@@ -1,0 +1,776 @@
+import {
+  ConfChange,
+  ConfChangeType,
+  MemoryStorage,
+  Message,
+  MessageType,
+  NodeId,
+  ProposalDroppedError,
+  SnapshotStatus,
+} from '@mk/raft';
+import { SeededRng } from '@mk/shared';
+import { AppState, GENESIS_CHAIN, encodeAppSnapshot, encodePayload } from './app-state';
+import { Invariant, InvariantViolation, SafetyChecker } from './checker';
+import { NO_FAULTS, NetworkFaults, SimNetwork } from './network';
+import { DriverBug, NodeHooks, NodeRaftSettings, SimNode, SnapshotPolicy, encodeReadCtx } from './node';
+import { Trace, describeMessage, describeReady } from './trace';
+
+/**
+ * Relative weights of the actions a step draws from. Delivery and Ready handling scale with the
+ * work waiting, so queues do not grow without bound and a message usually moves within a few
+ * steps (a tick is ~100 ms; a delivery is much faster).
+ */
+export interface ActionWeights {
+  tick: number;
+  deliverBase: number;
+  /** Added per deliverable message (counted up to 20). */
+  deliverPerMessage: number;
+  /** Per node with a Ready waiting. */
+  readyPerNode: number;
+  propose: number;
+  read: number;
+  transfer: number;
+  confChange: number;
+  crash: number;
+  /** Per crashed node. */
+  restartPerNode: number;
+  partition: number;
+  heal: number;
+}
+
+export const DEFAULT_WEIGHTS: ActionWeights = {
+  tick: 30,
+  deliverBase: 20,
+  deliverPerMessage: 5,
+  readyPerNode: 25,
+  propose: 10,
+  read: 1.5,
+  transfer: 0.5,
+  confChange: 0.5,
+  crash: 0.4,
+  restartPerNode: 1.5,
+  partition: 0.3,
+  heal: 0.5,
+};
+
+export const DEFAULT_NETWORK_FAULTS: NetworkFaults = {
+  dropRate: 0.05,
+  duplicateRate: 0.03,
+  delayRate: 0.1,
+  maxExtraDelay: 60,
+  reorderRate: 0.3,
+  minLatency: 1,
+  maxLatency: 3,
+};
+
+export interface SimulationOptions {
+  /** Founding members, ids 1..nodes. */
+  nodes: number;
+  /** Random actions before the liveness phase. */
+  steps: number;
+  weights: ActionWeights;
+  network: NetworkFaults;
+  /** Probability that a crash comes right after the pending Ready was persisted but before it was sent. */
+  crashAfterPersistRate: number;
+  /** Add and remove members. */
+  membership: boolean;
+  /** Applications snapshot and compact their logs. */
+  snapshots: boolean;
+  /** Heal, restart and require progress at the end of the run. */
+  liveness: boolean;
+  /** Actions kept for the failure report. */
+  traceLimit: number;
+  /** Keep every action (for `--trace`). */
+  fullTrace: boolean;
+  /** Pin Raft's optional features; by default each seed draws them (80% on). */
+  checkQuorum?: boolean;
+  preVote?: boolean;
+  /** A deliberate driver bug (tests of the checker only). */
+  driverBug?: DriverBug;
+}
+
+export const DEFAULT_OPTIONS: SimulationOptions = {
+  nodes: 3,
+  steps: 2000,
+  weights: DEFAULT_WEIGHTS,
+  network: DEFAULT_NETWORK_FAULTS,
+  crashAfterPersistRate: 0.3,
+  membership: true,
+  snapshots: true,
+  liveness: true,
+  traceLimit: 200,
+  fullTrace: false,
+};
+
+/** Figures of one run (or, summed, of many). Fields ending in `Max` combine by maximum. */
+export interface SimStats {
+  runs: number;
+  steps: number;
+  /** Steps after which some running node believed it was the leader. */
+  stepsWithLeader: number;
+  ticks: number;
+  messagesSent: number;
+  messagesDelivered: number;
+  messagesDropped: number;
+  messagesDuplicated: number;
+  messagesDelayed: number;
+  messagesReordered: number;
+  partitions: number;
+  heals: number;
+  crashes: number;
+  crashesAfterPersist: number;
+  restarts: number;
+  /** Terms that had a leader. */
+  elections: number;
+  /** Distinct nodes that led at some point. */
+  leaders: number;
+  proposals: number;
+  proposalsDropped: number;
+  /** Committed log entries (leader no-ops and conf changes included). */
+  commits: number;
+  snapshotsCreated: number;
+  snapshotsInstalled: number;
+  confChangesProposed: number;
+  confChangesCommitted: number;
+  membersAdded: number;
+  membersRemoved: number;
+  nodesStopped: number;
+  transfers: number;
+  readIndexRequested: number;
+  readIndexServed: number;
+  livenessElectionRounds: number;
+  livenessElectionRoundsMax: number;
+  livenessCommitRounds: number;
+  livenessCommitRoundsMax: number;
+  violations: number;
+}
+
+export function emptyStats(): SimStats {
+  return {
+    runs: 0,
+    steps: 0,
+    stepsWithLeader: 0,
+    ticks: 0,
+    messagesSent: 0,
+    messagesDelivered: 0,
+    messagesDropped: 0,
+    messagesDuplicated: 0,
+    messagesDelayed: 0,
+    messagesReordered: 0,
+    partitions: 0,
+    heals: 0,
+    crashes: 0,
+    crashesAfterPersist: 0,
+    restarts: 0,
+    elections: 0,
+    leaders: 0,
+    proposals: 0,
+    proposalsDropped: 0,
+    commits: 0,
+    snapshotsCreated: 0,
+    snapshotsInstalled: 0,
+    confChangesProposed: 0,
+    confChangesCommitted: 0,
+    membersAdded: 0,
+    membersRemoved: 0,
+    nodesStopped: 0,
+    transfers: 0,
+    readIndexRequested: 0,
+    readIndexServed: 0,
+    livenessElectionRounds: 0,
+    livenessElectionRoundsMax: 0,
+    livenessCommitRounds: 0,
+    livenessCommitRoundsMax: 0,
+    violations: 0,
+  };
+}
+
+/** Adds `b` into `a` (maxima for `...Max` fields). */
+export function addStats(a: SimStats, b: SimStats): SimStats {
+  for (const k of Object.keys(a) as (keyof SimStats)[]) {
+    a[k] = k.endsWith('Max') ? Math.max(a[k], b[k]) : a[k] + b[k];
+  }
+  return a;
+}
+
+/** A failed run: the broken invariant, where, and how to see it again. */
+export class SimulationFailure extends Error {
+  constructor(
+    readonly invariant: Invariant,
+    readonly detail: string,
+    readonly seed: number,
+    readonly step: number,
+    readonly options: SimulationOptions,
+    readonly description: string,
+    readonly trace: string[],
+  ) {
+    super(
+      `raft simulation: ${invariant} violated at seed ${seed}, step ${step}: ${detail}\n` +
+        `run: ${description}\n` +
+        `replay: ${replayCommand(seed, options)}\n` +
+        `last ${trace.length} actions:\n${trace.join('\n')}`,
+    );
+    this.name = 'SimulationFailure';
+  }
+}
+
+export function replayCommand(seed: number, o: SimulationOptions): string {
+  const flags = [`--seed ${seed}`, `--steps ${o.steps}`, `--nodes ${o.nodes}`];
+  if (!o.membership) flags.push('--no-membership');
+  if (!o.snapshots) flags.push('--no-snapshots');
+  if (!o.liveness) flags.push('--no-liveness');
+  return `mk-raft-sim ${flags.join(' ')} --trace`;
+}
+
+type Action = 'tick' | 'deliver' | 'ready' | 'propose' | 'read' | 'transfer' | 'confChange' | 'crash' | 'restart' | 'partition' | 'heal';
+
+const ELECTION_TICK = 10;
+const HEARTBEAT_TICK = 1;
+/**
+ * Liveness bounds, in rounds (one tick of every running node, then every message delivered and
+ * every Ready handled). Election: a follower times out after a random [E, 2E) ticks, a leader that
+ * lost its quorum steps down after E, and with instant delivery a pre-vote plus a vote take one
+ * round each; a split vote needs two nodes to time out in the same tick and costs < 2E more. 20E
+ * rounds allow about ten attempts, so only a real liveness bug exhausts them.
+ */
+const ELECTION_ROUNDS_BOUND = 20 * ELECTION_TICK;
+/**
+ * Commit: with instant delivery a proposal commits and applies within a few rounds; a member far
+ * behind is caught up by one probe per heartbeat (the reject hint skips whole terms) or one
+ * snapshot. 10E rounds is generous for both.
+ */
+const COMMIT_ROUNDS_BOUND = 10 * ELECTION_TICK;
+const LIVENESS_BATCH = 5;
+/** Upper bound of exchanges within one liveness round before we call the network non-quiescent. */
+const SETTLE_BOUND = 10_000;
+
+/**
+ * One seeded run: N founders, a faulty network, random client traffic, crashes, restarts,
+ * partitions, membership changes, leadership transfers and reads; every step is one action drawn
+ * from the seed, and the SafetyChecker sees everything each node persists, applies and does as
+ * leader. Same seed and options: same run, action by action.
+ */
+export class Simulation {
+  readonly options: SimulationOptions;
+  readonly stats = emptyStats();
+  readonly checker: SafetyChecker;
+  readonly network: SimNetwork;
+  readonly nodes = new Map<NodeId, SimNode>();
+  private readonly trace: Trace;
+  private readonly actionRng: SeededRng;
+  private readonly raftRng: SeededRng;
+  private readonly driverRng: SeededRng;
+  private readonly settings: NodeRaftSettings;
+  private readonly snapshotPolicy: SnapshotPolicy;
+  private readonly hooks: NodeHooks;
+  /** The run's settings drawn from the seed, for reports. */
+  readonly description: string;
+  private step = 0;
+  private nextNodeId: number;
+  private nextPayloadId = 1;
+  private nextReadId = 1;
+  private readonly committedConfChanges = new Set<number>();
+  /** Index at which each payload was first applied (any node). */
+  private readonly payloadIndex = new Map<number, number>();
+  /** Snapshots lost at send time, to report to their senders once their Ready is handled. */
+  private lostSnapshots: Message[] = [];
+  /** Removed nodes to shut down once their current Ready is handled. */
+  private readonly toStop: SimNode[] = [];
+
+  constructor(
+    readonly seed: number,
+    options: Partial<SimulationOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_OPTIONS, ...options };
+    const o = this.options;
+    if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new RangeError(`nodes must be a positive integer, got ${o.nodes}`);
+    if (!Number.isInteger(o.steps) || o.steps < 0) throw new RangeError(`steps must be a non-negative integer, got ${o.steps}`);
+    const master = new SeededRng(seed);
+    // One stream per subsystem, so e.g. a change in how the network draws does not shift crashes.
+    const configRng = master.fork();
+    this.actionRng = master.fork();
+    this.raftRng = master.fork();
+    this.driverRng = master.fork();
+    this.network = new SimNetwork(master.fork(), { ...o.network });
+    this.trace = new Trace(o.traceLimit, o.fullTrace);
+
+    // Vary the Raft configuration per seed: the checks must hold for all of them.
+    const checkQuorum = configRng.next() < 0.8;
+    const preVote = configRng.next() < 0.8;
+    this.settings = {
+      electionTick: ELECTION_TICK,
+      heartbeatTick: HEARTBEAT_TICK,
+      checkQuorum: o.checkQuorum ?? checkQuorum,
+      preVote: o.preVote ?? preVote,
+      maxSizePerMsg: [64, 256, 1 << 20][configRng.int(3)]!,
+      maxInflightMsgs: 1 + configRng.int(8),
+    };
+    this.snapshotPolicy = { enabled: o.snapshots, minEvery: 3, maxEvery: 3 + configRng.int(30), maxKeep: configRng.int(6) };
+
+    const genesis = new AppState({ index: 1, chain: GENESIS_CHAIN, payloads: 0 });
+    this.checker = new SafetyChecker({ index: 1, term: 1, chain: genesis.chain });
+    this.hooks = this.makeHooks();
+    const founders = Array.from({ length: o.nodes }, (_, i) => i + 1);
+    for (const id of founders) {
+      this.spawn(id, MemoryStorage.bootstrap(founders, encodeAppSnapshot(genesis.snapshot())));
+    }
+    this.nextNodeId = o.nodes + 1;
+    this.description =
+      `seed=${seed} nodes=${o.nodes} steps=${o.steps} checkQuorum=${this.settings.checkQuorum} preVote=${this.settings.preVote} ` +
+      `maxSizePerMsg=${this.settings.maxSizePerMsg} maxInflight=${this.settings.maxInflightMsgs} ` +
+      `snapshotEvery=${this.snapshotPolicy.minEvery}..${this.snapshotPolicy.maxEvery} keep<=${this.snapshotPolicy.maxKeep}`;
+    this.note(`start ${this.description}`);
+  }
+
+  /** Runs every step, the liveness phase and the final checks; throws SimulationFailure. */
+  run(): SimStats {
+    try {
+      for (this.step = 1; this.step <= this.options.steps; this.step++) {
+        this.network.advance();
+        this.act(this.pickAction());
+        if (this.running().some((n) => n.isLeader)) this.stats.stepsWithLeader++;
+      }
+      if (this.options.liveness) this.livenessPhase();
+      this.finalChecks();
+    } catch (e) {
+      throw this.failure(e);
+    }
+    return this.figures();
+  }
+
+  /** The recorded actions (all of them with `fullTrace`, else the last `traceLimit`). */
+  traceLines(): string[] {
+    return this.trace.lines();
+  }
+
+  figures(): SimStats {
+    const s = this.stats;
+    const n = this.network.stats;
+    s.runs = 1;
+    s.steps = Math.min(this.step, this.options.steps);
+    s.messagesSent = n.sent;
+    s.messagesDelivered = n.delivered;
+    s.messagesDropped = n.dropped;
+    s.messagesDuplicated = n.duplicated;
+    s.messagesDelayed = n.delayed;
+    s.messagesReordered = n.reordered;
+    s.elections = this.checker.elections;
+    s.leaders = this.checker.distinctLeaders;
+    s.commits = this.checker.committedMax - 1; // index 1 is the genesis snapshot
+    s.confChangesCommitted = this.committedConfChanges.size;
+    return { ...s };
+  }
+
+  // ---- actions -----------------------------------------------------------------------------------
+
+  private pickAction(): Action {
+    const w = this.options.weights;
+    const running = this.running().length;
+    const crashed = this.crashed().length;
+    const deliverable = this.network.deliverableCount();
+    let ready = 0;
+    for (const n of this.nodes.values()) if (n.hasReady()) ready++;
+    const weights: [Action, number][] = [
+      ['tick', running > 0 ? w.tick : 0],
+      ['deliver', deliverable > 0 ? w.deliverBase + w.deliverPerMessage * Math.min(deliverable, 20) : 0],
+      ['ready', w.readyPerNode * ready],
+      ['propose', running > 0 ? w.propose : 0],
+      ['read', running > 0 ? w.read : 0],
+      ['transfer', running > 0 ? w.transfer : 0],
+      ['confChange', this.options.membership && running > 0 ? w.confChange : 0],
+      ['crash', running > 0 ? w.crash : 0],
+      ['restart', crashed * w.restartPerNode],
+      ['partition', this.network.partitioned ? 0 : w.partition],
+      ['heal', this.network.partitioned ? w.heal : 0],
+    ];
+    let total = 0;
+    for (const [, w] of weights) total += w;
+    let r = this.actionRng.next() * total;
+    for (const [a, w] of weights) {
+      if (r < w) return a;
+      r -= w;
+    }
+    return 'tick';
+  }
+
+  private act(a: Action): void {
+    switch (a) {
+      case 'tick':
+        return this.tick(this.pick(this.running()));
+      case 'deliver':
+        return this.deliverOne();
+      case 'ready':
+        this.handleReady(this.pick([...this.nodes.values()].filter((n) => n.hasReady())));
+        return;
+      case 'propose':
+        return this.propose(this.pick(this.running()));
+      case 'read':
+        return this.read(this.pick(this.running()));
+      case 'transfer':
+        return this.transfer();
+      case 'confChange':
+        return this.changeMembership();
+      case 'crash':
+        // Half the crashes hit the leader: that is what forces elections.
+        return this.crash((this.actionRng.next() < 0.5 ? this.leader() : undefined) ?? this.pick(this.running()));
+      case 'restart':
+        return this.restart(this.pick(this.crashed()));
+      case 'partition':
+        return this.partition();
+      case 'heal':
+        this.stats.heals++;
+        this.network.heal();
+        this.note('heal');
+        return;
+    }
+  }
+
+  private tick(n: SimNode): void {
+    this.stats.ticks++;
+    n.running().tick();
+    this.note(`tick n${n.id}`);
+  }
+
+  private handleReady(n: SimNode): boolean {
+    const rd = n.handleReady();
+    if (!rd) return false;
+    this.note(`ready n${n.id}: ${describeReady(rd)}`);
+    this.afterReady();
+    return true;
+  }
+
+  /** Work a Ready leaves for the transport and the operator: snapshot failures, stopping removed nodes. */
+  private afterReady(): void {
+    for (const m of this.lostSnapshots.splice(0)) {
+      this.note(`report snapshot failure ${m.from}->${m.to}`);
+      this.nodes.get(m.from)?.raw?.reportSnapshot(m.to, SnapshotStatus.Failure);
+    }
+    this.stopRemoved();
+  }
+
+  private deliverOne(): void {
+    const d = this.network.deliverNext();
+    if (d) this.deliver(d.msg, d.partitioned);
+  }
+
+  /** Steps `msg` into its target, or reports it lost to the sender (snapshots need that report). */
+  private deliver(msg: Message, partitioned: boolean): void {
+    const to = this.nodes.get(msg.to);
+    const from = this.nodes.get(msg.from);
+    const lost = partitioned || !to?.alive;
+    this.note(`${lost ? (partitioned ? 'partition-drop' : 'drop-dead') : 'deliver'} ${describeMessage(msg)}`);
+    if (lost) {
+      if (from?.alive) {
+        if (msg.type === MessageType.Snap) from.running().reportSnapshot(msg.to, SnapshotStatus.Failure);
+        else if (this.actionRng.next() < 0.5) from.running().reportUnreachable(msg.to);
+      }
+      return;
+    }
+    to!.running().step(msg);
+    if (msg.type === MessageType.Snap && from?.alive) from.running().reportSnapshot(msg.to, SnapshotStatus.Finish);
+  }
+
+  private propose(n: SimNode): void {
+    const id = this.nextPayloadId++;
+    this.stats.proposals++;
+    const dropped = this.tryPropose(() => n.running().propose(encodePayload(id, this.actionRng.int(24))));
+    this.note(`propose p${id} at n${n.id}${dropped ? ' (dropped)' : ''}`);
+  }
+
+  private read(n: SimNode): void {
+    const ctx = this.nextReadId++;
+    this.stats.readIndexRequested++;
+    this.checker.readRequested(ctx);
+    const dropped = this.tryPropose(() => n.running().readIndex(encodeReadCtx(ctx)));
+    this.note(`readIndex r${ctx} at n${n.id}${dropped ? ' (dropped)' : ''}`);
+  }
+
+  private transfer(): void {
+    const leader = this.leader();
+    if (!leader) return this.note('transfer: no leader known');
+    const others = leader.running().status().confState.voters.filter((v) => v !== leader.id);
+    if (others.length === 0) return this.note('transfer: no other voter');
+    const to = this.pick(others);
+    this.stats.transfers++;
+    leader.running().transferLeader(to);
+    this.note(`transferLeader n${leader.id} -> n${to}`);
+  }
+
+  /** Adds a fresh member or removes one, keeping at least 3 members (5-node runs) or 2 (3-node runs). */
+  private changeMembership(): void {
+    const via = this.leader() ?? this.pick(this.running());
+    const voters = via.running().status().confState.voters;
+    const min = this.options.nodes >= 5 ? 3 : Math.min(2, this.options.nodes);
+    const max = this.options.nodes + 2;
+    const add = voters.length <= min || (voters.length < max && this.actionRng.next() < 0.5);
+    const cc: ConfChange = add
+      ? { type: ConfChangeType.AddNode, nodeId: this.nextNodeId }
+      : { type: ConfChangeType.RemoveNode, nodeId: this.pick(voters) };
+    this.stats.confChangesProposed++;
+    const dropped = this.tryPropose(() => via.running().proposeConfChange(cc));
+    this.note(`confChange ${add ? 'add' : 'remove'} n${cc.nodeId} via n${via.id}${dropped ? ' (dropped)' : ''}`);
+    if (add && !dropped) {
+      // The new member starts empty; the leader catches it up with a snapshot.
+      this.nextNodeId++;
+      const n = this.spawn(cc.nodeId, new MemoryStorage());
+      this.network.assign(n.id, this.actionRng.int(2));
+    }
+  }
+
+  private crash(n: SimNode): void {
+    const afterPersist = this.actionRng.next() < this.options.crashAfterPersistRate && n.hasReady();
+    this.stats.crashes++;
+    if (afterPersist) this.stats.crashesAfterPersist++;
+    n.crash(afterPersist);
+    this.note(`crash n${n.id}${afterPersist ? ' (after persisting its Ready, before sending)' : ''}`);
+  }
+
+  private restart(n: SimNode): void {
+    this.stats.restarts++;
+    this.note(`restart n${n.id}`);
+    n.start(this.raftRng.fork());
+  }
+
+  private partition(): void {
+    const ids = [...this.nodes.values()].filter((n) => !n.stopped).map((n) => n.id);
+    const groupOf = new Map<NodeId, number>();
+    if (this.actionRng.next() < 0.4) {
+      // Isolate one node, often the leader.
+      const lone = (this.actionRng.next() < 0.5 ? this.leader()?.id : undefined) ?? this.pick(ids);
+      for (const id of ids) groupOf.set(id, id === lone ? 1 : 0);
+    } else {
+      for (const id of ids) groupOf.set(id, this.actionRng.int(2));
+      // Keep both sides non-empty.
+      const sizes = [0, 0];
+      for (const g of groupOf.values()) sizes[g]!++;
+      if (sizes[0] === 0 || sizes[1] === 0) groupOf.set(this.pick(ids), sizes[0] === 0 ? 0 : 1);
+    }
+    this.stats.partitions++;
+    this.network.partition(groupOf);
+    const side = (g: number) => ids.filter((id) => groupOf.get(id) === g).join(',');
+    this.note(`partition {${side(0)}} | {${side(1)}}`);
+  }
+
+  // ---- liveness ----------------------------------------------------------------------------------
+
+  /**
+   * Faults stop: the network heals and loses nothing, crashed nodes restart. Then a leader must be
+   * elected and a batch of proposals made through it must apply on every member, within bounds.
+   */
+  private livenessPhase(): void {
+    this.note('liveness: heal, stop faults, restart crashed nodes');
+    this.network.heal();
+    this.network.faults = { ...NO_FAULTS };
+    for (const n of this.crashed()) this.restart(n);
+    this.settle();
+
+    let rounds = 0;
+    let leader = this.stableLeader();
+    while (!leader) {
+      if (++rounds > ELECTION_ROUNDS_BOUND) {
+        throw new InvariantViolation('liveness', `no leader recognised by every member after ${ELECTION_ROUNDS_BOUND} rounds of ticks with no faults`);
+      }
+      this.round();
+      leader = this.stableLeader();
+    }
+    this.stats.livenessElectionRounds = rounds;
+    this.stats.livenessElectionRoundsMax = rounds;
+    this.note(`liveness: n${leader.id} leads after ${rounds} rounds`);
+
+    const batch: number[] = [];
+    for (let i = 0; i < LIVENESS_BATCH; i++) batch.push(this.nextPayloadId++);
+    let proposedVia: NodeId | undefined;
+    rounds = 0;
+    for (;;) {
+      const current = this.stableLeader();
+      // (Re)propose whatever has not applied yet whenever a new leader is in place: a leader
+      // change may lose proposals, and that is allowed.
+      if (current && current.id !== proposedVia) {
+        proposedVia = current.id;
+        for (const id of batch) {
+          if (this.payloadIndex.has(id)) continue;
+          this.stats.proposals++;
+          const dropped = this.tryPropose(() => current.running().propose(encodePayload(id, 8)));
+          if (dropped) proposedVia = undefined; // e.g. a transfer in progress: try again next round
+          this.note(`liveness: propose p${id} at n${current.id}${dropped ? ' (dropped)' : ''}`);
+        }
+      }
+      this.settle();
+      if (this.batchApplied(batch)) break;
+      if (++rounds > COMMIT_ROUNDS_BOUND) {
+        const missing = batch.filter((id) => !this.payloadIndex.has(id));
+        const behind = this.members()
+          .filter((n) => this.checker.appliedIndex(n.id) < this.checker.committedMax)
+          .map((n) => `n${n.id}@${this.checker.appliedIndex(n.id)}`);
+        throw new InvariantViolation(
+          'liveness',
+          `after ${COMMIT_ROUNDS_BOUND} rounds with no faults: payloads not applied [${missing.join(',')}], ` +
+            `members behind commit ${this.checker.committedMax}: [${behind.join(',')}]`,
+        );
+      }
+      this.round();
+    }
+    this.stats.livenessCommitRounds = rounds;
+    this.stats.livenessCommitRoundsMax = rounds;
+    this.note(`liveness: batch applied on every member after ${rounds} rounds`);
+    for (const n of this.members()) this.checker.checkAppliedAll(n.id);
+  }
+
+  /** Every batch payload applied somewhere, and every member has applied all that is committed. */
+  private batchApplied(batch: number[]): boolean {
+    if (!batch.every((id) => this.payloadIndex.has(id))) return false;
+    return this.members().every((n) => this.checker.appliedIndex(n.id) >= this.checker.committedMax);
+  }
+
+  /** One tick of every running node, then everything settles. */
+  private round(): void {
+    for (const n of this.running()) {
+      this.stats.ticks++;
+      n.running().tick();
+    }
+    this.note('liveness: round (tick all)');
+    this.settle();
+  }
+
+  /** Handles every Ready and delivers every message until nothing moves. */
+  private settle(): void {
+    for (let i = 0; i < SETTLE_BOUND; i++) {
+      let moved = false;
+      for (const n of [...this.nodes.values()]) {
+        while (this.handleReady(n)) moved = true;
+      }
+      for (const d of this.network.takeAll()) {
+        moved = true;
+        this.deliver(d.msg, d.partitioned);
+      }
+      if (!moved) return;
+    }
+    throw new InvariantViolation('liveness', `messages still flowing after ${SETTLE_BOUND} exchanges with no ticks`);
+  }
+
+  /** A running leader whom every running member of its configuration follows. */
+  private stableLeader(): SimNode | undefined {
+    const leader = this.leader();
+    if (!leader) return undefined;
+    for (const id of leader.running().status().confState.voters) {
+      const m = this.nodes.get(id);
+      if (!m?.alive || m.softState.lead !== leader.id) return undefined;
+    }
+    return leader;
+  }
+
+  /** The members of the current configuration (per the stable leader, else per any node). */
+  private members(): SimNode[] {
+    const via = this.leader() ?? this.running()[0];
+    if (!via) return [];
+    return via
+      .running()
+      .status()
+      .confState.voters.map((id) => this.nodes.get(id))
+      .filter((n): n is SimNode => n !== undefined);
+  }
+
+  private finalChecks(): void {
+    this.checker.finalCheck([...this.nodes.values()].map((n) => ({ id: n.id, log: n.log, commit: n.commit })));
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------------
+
+  private makeHooks(): NodeHooks {
+    return {
+      checker: this.checker,
+      send: (m) => {
+        // A real transport knows when a snapshot stream fails; the leader waits for that report.
+        if (!this.network.send(m) && m.type === MessageType.Snap) this.lostSnapshots.push(m);
+      },
+      confChangeApplied: (node, cc, index) => {
+        if (!this.committedConfChanges.has(index)) {
+          this.committedConfChanges.add(index);
+          if (cc.type === ConfChangeType.AddNode) this.stats.membersAdded++;
+          else this.stats.membersRemoved++;
+        }
+        // A member that applied its own removal may be shut down for good (or left running).
+        if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === node.id && !node.removed) {
+          node.removed = true;
+          if (this.driverRng.next() < 0.5) this.toStop.push(node);
+        }
+      },
+      payloadApplied: (_node, payloadId, index) => {
+        if (!this.payloadIndex.has(payloadId)) this.payloadIndex.set(payloadId, index);
+      },
+      snapshotCreated: () => {
+        this.stats.snapshotsCreated++;
+      },
+      snapshotInstalled: () => {
+        this.stats.snapshotsInstalled++;
+      },
+      readServed: () => {
+        this.stats.readIndexServed++;
+      },
+    };
+  }
+
+  private spawn(id: NodeId, storage: MemoryStorage): SimNode {
+    const n = new SimNode(id, storage, this.settings, this.snapshotPolicy, this.driverRng.fork(), this.hooks, this.options.driverBug);
+    this.nodes.set(id, n);
+    n.start(this.raftRng.fork());
+    return n;
+  }
+
+  private stopRemoved(): void {
+    for (const n of this.toStop.splice(0)) {
+      n.stop(); // if it crashed meanwhile, it just stays down
+      this.stats.nodesStopped++;
+      this.note(`stop n${n.id} (removed from the cluster)`);
+    }
+  }
+
+  /** A running node that believes it leads (the highest term one, if several do). */
+  private leader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    for (const n of this.nodes.values()) {
+      if (!n.alive || !n.isLeader) continue;
+      if (!best || n.running().status().hardState.term > best.running().status().hardState.term) best = n;
+    }
+    return best;
+  }
+
+  private running(): SimNode[] {
+    return [...this.nodes.values()].filter((n) => n.alive);
+  }
+
+  /** Crashed nodes that may come back (not the removed ones that were shut down). */
+  private crashed(): SimNode[] {
+    return [...this.nodes.values()].filter((n) => !n.alive && !n.stopped);
+  }
+
+  private pick<T>(xs: T[]): T {
+    if (xs.length === 0) throw new Error('simulation: picking from an empty set');
+    return xs[this.actionRng.int(xs.length)]!;
+  }
+
+  /** Runs a client request; returns true if Raft dropped it (a normal outcome under faults). */
+  private tryPropose(f: () => void): boolean {
+    try {
+      f();
+      return false;
+    } catch (e) {
+      if (!(e instanceof ProposalDroppedError)) throw e;
+      this.stats.proposalsDropped++;
+      return true;
+    }
+  }
+
+  private note(what: string): void {
+    this.trace.add(`#${this.step} ${what}`);
+  }
+
+  private failure(e: unknown): SimulationFailure {
+    this.stats.violations++;
+    const [invariant, detail] =
+      e instanceof InvariantViolation
+        ? [e.invariant, e.detail]
+        : (['raft error', e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e)] as const);
+    return new SimulationFailure(invariant, detail, this.seed, this.step, this.options, this.description, this.trace.tail());
+  }
+}
