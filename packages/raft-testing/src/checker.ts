@@ -12,6 +12,7 @@ export type Invariant =
   | 'commit monotonicity' // persisted commit never decreases and never exceeds the persisted log
   | 'apply order' // entries are applied in order, only once committed, never rolled back
   | 'read linearizability' // a ReadIndex read point covers every write committed before the read began (§6.4)
+  | 'ready contract' // a Ready that changes entries, snapshot, term or vote demands a synced write
   | 'liveness' // once faults stop, a leader is elected and proposals commit in bounded ticks
   | 'raft error'; // the core threw, or handed the driver something it cannot persist
 
@@ -30,6 +31,8 @@ export interface Persisted {
   snapshot?: { index: number; term: number };
   entries: Entry[];
   hardState?: HardState;
+  /** Ready.mustSync; absent means synced. */
+  mustSync?: boolean;
 }
 
 /** One node at the end of a run, for the whole-log comparisons. */
@@ -127,6 +130,12 @@ export class SafetyChecker {
   /** Called after a node atomically persisted a Ready's snapshot, entries and hardState. */
   persisted(id: NodeId, p: Persisted, log: LogView): void {
     const n = this.track(id);
+    if (p.mustSync === false) {
+      const votes = p.hardState && (p.hardState.term !== n.term || p.hardState.vote !== n.vote);
+      if (p.entries.length > 0 || p.snapshot || votes) {
+        fail('ready contract', `node ${id} was allowed an unsynced write of ${p.entries.length} entries${p.snapshot ? ', a snapshot' : ''}${votes ? ', a new term or vote' : ''}`);
+      }
+    }
     if (p.snapshot) this.checkSnapshotMeta(id, p.snapshot.index, p.snapshot.term);
     this.recordEntries(id, n, p.entries, log);
     if (p.hardState) this.recordHardState(id, n, p.hardState, log);

@@ -1,14 +1,17 @@
-import { DEFAULT_OPTIONS, SimStats, Simulation, SimulationFailure, SimulationOptions, addStats, emptyStats } from './simulation';
+import { DEFAULT_OPTIONS, PROFILES, Profile, SimStats, Simulation, SimulationFailure, SimulationOptions, addStats, emptyStats, resolveOptions } from './simulation';
 
-export const USAGE = `usage: mk-raft-sim [--seeds N] [--start-seed S] [--steps N] [--nodes N]
+export const USAGE = `usage: mk-raft-sim [--seeds N] [--start-seed S] [--steps N] [--nodes N] [--profile P]
+                   [--pre-vote on|off] [--check-quorum on|off]
                    [--no-membership] [--no-snapshots] [--no-liveness]
-       mk-raft-sim --seed S [--steps N] [--nodes N] [--trace]
+       mk-raft-sim --seed S [same options] [--trace]
 
 Runs seeded Raft cluster simulations and checks safety after every step.
   --seeds N        how many seeds to run (default 100)
   --start-seed S   first seed of the sweep (default 1)
   --steps N        random actions per run before the liveness phase (default ${DEFAULT_OPTIONS.steps})
   --nodes N        founding members (default ${DEFAULT_OPTIONS.nodes})
+  --profile P      fault profile: ${Object.keys(PROFILES).join(' or ')} (default ${DEFAULT_OPTIONS.profile})
+  --pre-vote on|off, --check-quorum on|off   pin a Raft feature (default: each seed draws it, 80% on)
   --seed S         run one seed only
   --trace          with --seed: print every action of the run
   --no-membership, --no-snapshots, --no-liveness   switch a part of the simulation off
@@ -37,6 +40,11 @@ export function parseArgs(argv: string[]): CliArgs {
     }
     return n;
   };
+  const onOff = (flag: string, value: string | undefined): boolean => {
+    if (value === 'on') return true;
+    if (value === 'off') return false;
+    throw new UsageError(`${flag} must be 'on' or 'off', got ${value === undefined ? 'nothing' : `'${value}'`}`);
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     switch (flag) {
@@ -54,6 +62,20 @@ export function parseArgs(argv: string[]): CliArgs {
         break;
       case '--nodes':
         args.options.nodes = intFlag(flag, argv[++i], 1);
+        break;
+      case '--profile': {
+        const p = argv[++i];
+        if (p === undefined || !Object.hasOwn(PROFILES, p)) {
+          throw new UsageError(`--profile must be one of ${Object.keys(PROFILES).join(', ')}, got ${p === undefined ? 'nothing' : `'${p}'`}`);
+        }
+        args.options.profile = p as Profile;
+        break;
+      }
+      case '--pre-vote':
+        args.options.preVote = onOff(flag, argv[++i]);
+        break;
+      case '--check-quorum':
+        args.options.checkQuorum = onOff(flag, argv[++i]);
         break;
       case '--trace':
         args.trace = true;
@@ -117,7 +139,7 @@ export function runCli(argv: string[], io: CliIo): number {
     if (args.trace) io.out(sim.traceLines().join('\n'));
   }
   const elapsed = io.seconds() - started;
-  const options = { ...DEFAULT_OPTIONS, ...args.options };
+  const options = resolveOptions(args.options);
   io.out(
     JSON.stringify(
       {
@@ -125,6 +147,7 @@ export function runCli(argv: string[], io: CliIo): number {
         seeds: count,
         nodes: options.nodes,
         stepsPerRun: options.steps,
+        profile: options.profile,
         ...total,
         seconds: Number(elapsed.toFixed(2)),
         seedsPerSecond: elapsed > 0 ? Number((count / elapsed).toFixed(1)) : null,

@@ -69,6 +69,10 @@ const LEADER_ONLY = new Set([MessageType.App, MessageType.Heartbeat, MessageType
 
 const FOLLOWER: SoftState = { lead: 0, raftState: StateType.Follower };
 
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
 /**
  * One simulated server: a RawNode, a MemoryStorage as its disk, and the hash-chain application.
  * The disk (storage) survives a crash; the RawNode, the application state, any Ready not yet
@@ -87,6 +91,11 @@ export class SimNode {
   removed = false;
   readonly log: LogView;
   private hardState: HardState;
+  /**
+   * The hard state as of the last synced write. Writes without mustSync (commit-only changes) sit
+   * in the disk's cache: a crash loses them and the disk reverts to this.
+   */
+  private syncedHardState: HardState;
   private pendingReads: { ctx: number; index: number }[] = [];
   private snapshotEvery = 0;
   private lastSnapshotAt = 0;
@@ -102,6 +111,7 @@ export class SimNode {
   ) {
     this.log = storageLog(storage);
     this.hardState = storage.initialState().hardState;
+    this.syncedHardState = this.hardState;
     this.app = new AppState(decodeAppSnapshot(storage.snapshot().data));
   }
 
@@ -142,13 +152,22 @@ export class SimNode {
     });
   }
 
-  /** Loses everything not on disk. With `persistFirst`, the pending Ready is persisted (but not sent) first. */
-  crash(persistFirst: boolean): void {
+  /**
+   * Loses everything not on disk, including unsynced writes. With `persistFirst`, the pending
+   * Ready is persisted (but not sent) first. Returns whether an unsynced write was lost.
+   */
+  crash(persistFirst: boolean): boolean {
     const raw = this.running();
     if (persistFirst && raw.hasReady()) this.persist(raw.ready());
+    const lostUnsynced = !sameHardState(this.hardState, this.syncedHardState);
+    if (lostUnsynced) {
+      this.storage.setHardState(this.syncedHardState);
+      this.hardState = this.syncedHardState;
+    }
     this.raw = undefined;
     this.softState = FOLLOWER;
     this.pendingReads = [];
+    return lostUnsynced;
   }
 
   /** Shuts a removed member down for good. */
@@ -167,11 +186,15 @@ export class SimNode {
     return this.raw !== undefined && this.raw.hasReady();
   }
 
-  /** Handles one Ready if there is one; returns it (undefined if there was none). */
-  handleReady(): Ready | undefined {
+  /**
+   * Handles one Ready if there is one; returns it (undefined if there was none). `onReady` sees it
+   * before anything is done with it.
+   */
+  handleReady(onReady?: (rd: Ready) => void): Ready | undefined {
     const raw = this.raw;
     if (!raw || !raw.hasReady()) return undefined;
     const rd = raw.ready();
+    onReady?.(rd);
     this.persist(rd);
     if (rd.softState) {
       this.softState = rd.softState;
@@ -196,9 +219,10 @@ export class SimNode {
       this.storage.setHardState(this.bug === 'forget-vote' ? { ...rd.hardState, vote: 0 } : rd.hardState);
       this.hardState = { ...rd.hardState };
     }
+    if (rd.mustSync) this.syncedHardState = this.hardState;
     this.hooks.checker.persisted(
       this.id,
-      { snapshot: snap?.metadata, entries: rd.entries, hardState: rd.hardState },
+      { snapshot: snap?.metadata, entries: rd.entries, hardState: rd.hardState, mustSync: rd.mustSync },
       this.log,
     );
   }
@@ -242,6 +266,9 @@ export class SimNode {
     const at = this.app.index;
     if (at - this.lastSnapshotAt < this.snapshotEvery || at <= this.storage.snapshot().metadata.index) return;
     this.storage.createSnapshot(at, raw.confStateAt(at), encodeAppSnapshot(this.app.snapshot()));
+    // The snapshot is a synced write, and a synced write makes every earlier one durable too (one
+    // log, as in LevelDB): the commit index that let us apply up to `at` is now on disk.
+    this.syncedHardState = this.hardState;
     const compactTo = at - this.rng.int(this.snapshots.maxKeep + 1);
     if (compactTo >= this.storage.firstIndex()) this.storage.compact(compactTo);
     this.lastSnapshotAt = at;

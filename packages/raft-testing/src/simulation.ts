@@ -32,6 +32,10 @@ export interface ActionWeights {
   transfer: number;
   confChange: number;
   crash: number;
+  /** Crash and restart at once, like a process restart: a node back within the same election. */
+  bounce: number;
+  /** A node campaigns now (RawNode.campaign), racing whoever times out next. */
+  campaign: number;
   /** Per crashed node. */
   restartPerNode: number;
   partition: number;
@@ -48,6 +52,8 @@ export const DEFAULT_WEIGHTS: ActionWeights = {
   transfer: 0.5,
   confChange: 0.5,
   crash: 0.4,
+  bounce: 0.3,
+  campaign: 0.3,
   restartPerNode: 1.5,
   partition: 0.3,
   heal: 0.5,
@@ -68,6 +74,8 @@ export interface SimulationOptions {
   nodes: number;
   /** Random actions before the liveness phase. */
   steps: number;
+  /** Named weights and network faults; `weights` / `network` override it. */
+  profile: Profile;
   weights: ActionWeights;
   network: NetworkFaults;
   /** Probability that a crash comes right after the pending Ready was persisted but before it was sent. */
@@ -89,9 +97,22 @@ export interface SimulationOptions {
   driverBug?: DriverBug;
 }
 
+/** A harsher profile: more crashes, longer partitions, lossier links, frequent membership changes. */
+export const CHAOS_WEIGHTS: ActionWeights = { ...DEFAULT_WEIGHTS, transfer: 1, confChange: 2, crash: 0.8, partition: 0.5, heal: 0.4 };
+export const CHAOS_NETWORK_FAULTS: NetworkFaults = { ...DEFAULT_NETWORK_FAULTS, dropRate: 0.1, duplicateRate: 0.08, delayRate: 0.2 };
+
+export type Profile = 'default' | 'chaos';
+
+/** The action weights and network faults of each named profile. */
+export const PROFILES: Record<Profile, { weights: ActionWeights; network: NetworkFaults }> = {
+  default: { weights: DEFAULT_WEIGHTS, network: DEFAULT_NETWORK_FAULTS },
+  chaos: { weights: CHAOS_WEIGHTS, network: CHAOS_NETWORK_FAULTS },
+};
+
 export const DEFAULT_OPTIONS: SimulationOptions = {
   nodes: 3,
   steps: 2000,
+  profile: 'default',
   weights: DEFAULT_WEIGHTS,
   network: DEFAULT_NETWORK_FAULTS,
   crashAfterPersistRate: 0.3,
@@ -101,6 +122,12 @@ export const DEFAULT_OPTIONS: SimulationOptions = {
   traceLimit: 200,
   fullTrace: false,
 };
+
+/** Options filled in: the profile supplies weights and network faults unless they are given. */
+export function resolveOptions(options: Partial<SimulationOptions>): SimulationOptions {
+  const profile = PROFILES[options.profile ?? DEFAULT_OPTIONS.profile];
+  return { ...DEFAULT_OPTIONS, ...profile, ...options };
+}
 
 /** Figures of one run (or, summed, of many). Fields ending in `Max` combine by maximum. */
 export interface SimStats {
@@ -118,14 +145,20 @@ export interface SimStats {
   partitions: number;
   heals: number;
   crashes: number;
+  /** Crashes with a Ready persisted but never sent. */
   crashesAfterPersist: number;
+  /** Crashes that lost a Ready never persisted. */
+  crashesLosingReady: number;
+  /** Crashes that lost a commit-only write made without sync (the disk reverted to the last synced hard state). */
+  unsyncedWritesLost: number;
   restarts: number;
   /** Terms that had a leader. */
   elections: number;
   /** Distinct nodes that led at some point. */
   leaders: number;
   proposals: number;
-  proposalsDropped: number;
+  /** Proposals, conf changes and reads that Raft refused (no leader, transfer in progress, ...). */
+  requestsDropped: number;
   /** Committed log entries (leader no-ops and conf changes included). */
   commits: number;
   snapshotsCreated: number;
@@ -136,8 +169,12 @@ export interface SimStats {
   membersRemoved: number;
   nodesStopped: number;
   transfers: number;
+  /** Elections forced with RawNode.campaign. */
+  campaigns: number;
   readIndexRequested: number;
   readIndexServed: number;
+  /** Crashed nodes the liveness phase had to restart. */
+  livenessRestarts: number;
   livenessElectionRounds: number;
   livenessElectionRoundsMax: number;
   livenessCommitRounds: number;
@@ -161,11 +198,13 @@ export function emptyStats(): SimStats {
     heals: 0,
     crashes: 0,
     crashesAfterPersist: 0,
+    crashesLosingReady: 0,
+    unsyncedWritesLost: 0,
     restarts: 0,
     elections: 0,
     leaders: 0,
     proposals: 0,
-    proposalsDropped: 0,
+    requestsDropped: 0,
     commits: 0,
     snapshotsCreated: 0,
     snapshotsInstalled: 0,
@@ -175,8 +214,10 @@ export function emptyStats(): SimStats {
     membersRemoved: 0,
     nodesStopped: 0,
     transfers: 0,
+    campaigns: 0,
     readIndexRequested: 0,
     readIndexServed: 0,
+    livenessRestarts: 0,
     livenessElectionRounds: 0,
     livenessElectionRoundsMax: 0,
     livenessCommitRounds: 0,
@@ -214,15 +255,39 @@ export class SimulationFailure extends Error {
   }
 }
 
+/** The CLI command that replays a run, plus whatever options no flag can express. */
 export function replayCommand(seed: number, o: SimulationOptions): string {
   const flags = [`--seed ${seed}`, `--steps ${o.steps}`, `--nodes ${o.nodes}`];
+  if (o.profile !== DEFAULT_OPTIONS.profile) flags.push(`--profile ${o.profile}`);
+  if (o.preVote !== undefined) flags.push(`--pre-vote ${o.preVote ? 'on' : 'off'}`);
+  if (o.checkQuorum !== undefined) flags.push(`--check-quorum ${o.checkQuorum ? 'on' : 'off'}`);
   if (!o.membership) flags.push('--no-membership');
   if (!o.snapshots) flags.push('--no-snapshots');
   if (!o.liveness) flags.push('--no-liveness');
-  return `mk-raft-sim ${flags.join(' ')} --trace`;
+  const profile = PROFILES[o.profile];
+  const unexpressed: Partial<SimulationOptions> = {};
+  if (JSON.stringify(o.weights) !== JSON.stringify(profile.weights)) unexpressed.weights = o.weights;
+  if (JSON.stringify(o.network) !== JSON.stringify(profile.network)) unexpressed.network = o.network;
+  if (o.crashAfterPersistRate !== DEFAULT_OPTIONS.crashAfterPersistRate) unexpressed.crashAfterPersistRate = o.crashAfterPersistRate;
+  if (o.driverBug) unexpressed.driverBug = o.driverBug;
+  const command = `mk-raft-sim ${flags.join(' ')} --trace`;
+  return Object.keys(unexpressed).length === 0 ? command : `${command} (in code only, also: ${JSON.stringify(unexpressed)})`;
 }
 
-type Action = 'tick' | 'deliver' | 'ready' | 'propose' | 'read' | 'transfer' | 'confChange' | 'crash' | 'restart' | 'partition' | 'heal';
+type Action =
+  | 'tick'
+  | 'deliver'
+  | 'ready'
+  | 'propose'
+  | 'read'
+  | 'transfer'
+  | 'confChange'
+  | 'crash'
+  | 'bounce'
+  | 'campaign'
+  | 'restart'
+  | 'partition'
+  | 'heal';
 
 const ELECTION_TICK = 10;
 const HEARTBEAT_TICK = 1;
@@ -233,13 +298,16 @@ const HEARTBEAT_TICK = 1;
  * round each; a split vote needs two nodes to time out in the same tick and costs < 2E more. 20E
  * rounds allow about ten attempts, so only a real liveness bug exhausts them.
  */
-const ELECTION_ROUNDS_BOUND = 20 * ELECTION_TICK;
+export const ELECTION_ROUNDS_BOUND = 20 * ELECTION_TICK;
 /**
- * Commit: with instant delivery a proposal commits and applies within a few rounds; a member far
- * behind is caught up by one probe per heartbeat (the reject hint skips whole terms) or one
- * snapshot. 10E rounds is generous for both.
+ * Without pre-vote, a member that was removed but does not know it yet (thesis §4.2.3), or one
+ * whose log is too short to win, keeps starting elections at ever higher terms; each one resets
+ * the timers of the members that could win, so a leader emerges only when one of them times out
+ * first — a race with a long tail (up to ~12E rounds seen in 1,000 seeds). 50E keeps that tail
+ * clear while a genuine livelock still fails.
  */
-const COMMIT_ROUNDS_BOUND = 10 * ELECTION_TICK;
+export const ELECTION_ROUNDS_BOUND_WITHOUT_PREVOTE = 50 * ELECTION_TICK;
+export const COMMIT_ROUNDS_BOUND = 10 * ELECTION_TICK;
 const LIVENESS_BATCH = 5;
 /** Upper bound of exchanges within one liveness round before we call the network non-quiescent. */
 const SETTLE_BOUND = 10_000;
@@ -281,7 +349,7 @@ export class Simulation {
     readonly seed: number,
     options: Partial<SimulationOptions> = {},
   ) {
-    this.options = { ...DEFAULT_OPTIONS, ...options };
+    this.options = resolveOptions(options);
     const o = this.options;
     if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new RangeError(`nodes must be a positive integer, got ${o.nodes}`);
     if (!Number.isInteger(o.steps) || o.steps < 0) throw new RangeError(`steps must be a non-negative integer, got ${o.steps}`);
@@ -379,6 +447,8 @@ export class Simulation {
       ['transfer', running > 0 ? w.transfer : 0],
       ['confChange', this.options.membership && running > 0 ? w.confChange : 0],
       ['crash', running > 0 ? w.crash : 0],
+      ['bounce', running > 0 ? w.bounce : 0],
+      ['campaign', running > 0 ? w.campaign : 0],
       ['restart', crashed * w.restartPerNode],
       ['partition', this.network.partitioned ? 0 : w.partition],
       ['heal', this.network.partitioned ? w.heal : 0],
@@ -411,8 +481,27 @@ export class Simulation {
       case 'confChange':
         return this.changeMembership();
       case 'crash':
-        // Half the crashes hit the leader: that is what forces elections.
-        return this.crash((this.actionRng.next() < 0.5 ? this.leader() : undefined) ?? this.pick(this.running()));
+        return this.crash(this.crashTarget());
+      case 'bounce': {
+        // Often a node in the middle of something (a Ready pending), e.g. one that just voted.
+        const running = this.running();
+        const busy = running.filter((x) => x.hasReady());
+        const n = this.pick(busy.length > 0 && this.actionRng.next() < 0.5 ? busy : running);
+        this.crash(n);
+        return this.restart(n);
+      }
+      case 'campaign': {
+        // Sometimes two nodes at once: competing candidates in one term (split votes).
+        const running = this.running();
+        const first = this.pick(running);
+        const second = running.length > 1 && this.actionRng.next() < 0.5 ? this.pick(running.filter((x) => x !== first)) : undefined;
+        for (const n of second ? [first, second] : [first]) {
+          this.stats.campaigns++;
+          this.note(`campaign n${n.id}`);
+          n.running().campaign();
+        }
+        return;
+      }
       case 'restart':
         return this.restart(this.pick(this.crashed()));
       case 'partition':
@@ -427,14 +516,14 @@ export class Simulation {
 
   private tick(n: SimNode): void {
     this.stats.ticks++;
-    n.running().tick();
     this.note(`tick n${n.id}`);
+    n.running().tick();
   }
 
   private handleReady(n: SimNode): boolean {
-    const rd = n.handleReady();
+    // Noted before it is handled, so a violation found while handling it ends the trace.
+    const rd = n.handleReady((r) => this.note(`ready n${n.id}: ${describeReady(r)}`));
     if (!rd) return false;
-    this.note(`ready n${n.id}: ${describeReady(rd)}`);
     this.afterReady();
     return true;
   }
@@ -473,16 +562,16 @@ export class Simulation {
   private propose(n: SimNode): void {
     const id = this.nextPayloadId++;
     this.stats.proposals++;
-    const dropped = this.tryPropose(() => n.running().propose(encodePayload(id, this.actionRng.int(24))));
-    this.note(`propose p${id} at n${n.id}${dropped ? ' (dropped)' : ''}`);
+    this.note(`propose p${id} at n${n.id}`);
+    this.tryPropose(() => n.running().propose(encodePayload(id, this.actionRng.int(24))));
   }
 
   private read(n: SimNode): void {
     const ctx = this.nextReadId++;
     this.stats.readIndexRequested++;
     this.checker.readRequested(ctx);
-    const dropped = this.tryPropose(() => n.running().readIndex(encodeReadCtx(ctx)));
-    this.note(`readIndex r${ctx} at n${n.id}${dropped ? ' (dropped)' : ''}`);
+    this.note(`readIndex r${ctx} at n${n.id}`);
+    this.tryPropose(() => n.running().readIndex(encodeReadCtx(ctx)));
   }
 
   private transfer(): void {
@@ -492,8 +581,8 @@ export class Simulation {
     if (others.length === 0) return this.note('transfer: no other voter');
     const to = this.pick(others);
     this.stats.transfers++;
-    leader.running().transferLeader(to);
     this.note(`transferLeader n${leader.id} -> n${to}`);
+    leader.running().transferLeader(to);
   }
 
   /** Adds a fresh member or removes one, keeping at least 3 members (5-node runs) or 2 (3-node runs). */
@@ -507,8 +596,8 @@ export class Simulation {
       ? { type: ConfChangeType.AddNode, nodeId: this.nextNodeId }
       : { type: ConfChangeType.RemoveNode, nodeId: this.pick(voters) };
     this.stats.confChangesProposed++;
+    this.note(`confChange ${add ? 'add' : 'remove'} n${cc.nodeId} via n${via.id}`);
     const dropped = this.tryPropose(() => via.running().proposeConfChange(cc));
-    this.note(`confChange ${add ? 'add' : 'remove'} n${cc.nodeId} via n${via.id}${dropped ? ' (dropped)' : ''}`);
     if (add && !dropped) {
       // The new member starts empty; the leader catches it up with a snapshot.
       this.nextNodeId++;
@@ -517,12 +606,29 @@ export class Simulation {
     }
   }
 
+  /**
+   * Crashing the leader forces elections; crashing a node with a Ready not yet handled loses (or,
+   * with crashAfterPersist, persists but never sends) what it just accepted — the persistence
+   * contract's window.
+   */
+  private crashTarget(): SimNode {
+    const r = this.actionRng.next();
+    const running = this.running();
+    const candidates = r < 0.4 ? running.filter((n) => n.isLeader) : r < 0.7 ? running.filter((n) => n.hasReady()) : running;
+    return this.pick(candidates.length > 0 ? candidates : running);
+  }
+
   private crash(n: SimNode): void {
-    const afterPersist = this.actionRng.next() < this.options.crashAfterPersistRate && n.hasReady();
+    const pending = n.hasReady();
+    const afterPersist = pending && this.actionRng.next() < this.options.crashAfterPersistRate;
     this.stats.crashes++;
     if (afterPersist) this.stats.crashesAfterPersist++;
-    n.crash(afterPersist);
+    else if (pending) this.stats.crashesLosingReady++;
     this.note(`crash n${n.id}${afterPersist ? ' (after persisting its Ready, before sending)' : ''}`);
+    if (n.crash(afterPersist)) {
+      this.stats.unsyncedWritesLost++;
+      this.note(`  n${n.id} lost an unsynced write`);
+    }
   }
 
   private restart(n: SimNode): void {
@@ -561,14 +667,18 @@ export class Simulation {
     this.note('liveness: heal, stop faults, restart crashed nodes');
     this.network.heal();
     this.network.faults = { ...NO_FAULTS };
-    for (const n of this.crashed()) this.restart(n);
+    for (const n of this.crashed()) {
+      this.stats.livenessRestarts++;
+      this.restart(n);
+    }
     this.settle();
 
     let rounds = 0;
     let leader = this.stableLeader();
+    const bound = this.settings.preVote ? ELECTION_ROUNDS_BOUND : ELECTION_ROUNDS_BOUND_WITHOUT_PREVOTE;
     while (!leader) {
-      if (++rounds > ELECTION_ROUNDS_BOUND) {
-        throw new InvariantViolation('liveness', `no leader recognised by every member after ${ELECTION_ROUNDS_BOUND} rounds of ticks with no faults`);
+      if (++rounds > bound) {
+        throw new InvariantViolation('liveness', `no leader recognised by every member after ${bound} rounds of ticks with no faults`);
       }
       this.round();
       leader = this.stableLeader();
@@ -590,9 +700,9 @@ export class Simulation {
         for (const id of batch) {
           if (this.payloadIndex.has(id)) continue;
           this.stats.proposals++;
-          const dropped = this.tryPropose(() => current.running().propose(encodePayload(id, 8)));
-          if (dropped) proposedVia = undefined; // e.g. a transfer in progress: try again next round
-          this.note(`liveness: propose p${id} at n${current.id}${dropped ? ' (dropped)' : ''}`);
+          this.note(`liveness: propose p${id} at n${current.id}`);
+          // Dropped (e.g. a transfer in progress): try again next round.
+          if (this.tryPropose(() => current.running().propose(encodePayload(id, 8)))) proposedVia = undefined;
         }
       }
       this.settle();
@@ -624,11 +734,11 @@ export class Simulation {
 
   /** One tick of every running node, then everything settles. */
   private round(): void {
+    this.note('liveness: round (tick all)');
     for (const n of this.running()) {
       this.stats.ticks++;
       n.running().tick();
     }
-    this.note('liveness: round (tick all)');
     this.settle();
   }
 
@@ -756,7 +866,8 @@ export class Simulation {
       return false;
     } catch (e) {
       if (!(e instanceof ProposalDroppedError)) throw e;
-      this.stats.proposalsDropped++;
+      this.stats.requestsDropped++;
+      this.note(`  dropped: ${e.message}`);
       return true;
     }
   }
