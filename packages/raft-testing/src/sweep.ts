@@ -1,5 +1,8 @@
 import { SimStats, Simulation, SimulationOptions, addStats, emptyStats } from './simulation';
 
+/** Steps per sweep run (at least 2,000; more steps mean longer logs, more elections per run). */
+export const SWEEP_STEPS = 3000;
+
 /**
  * Seeds per sweep file: `fallback`, or MK_SIM_SEEDS for quick local runs (e.g. MK_SIM_SEEDS=20).
  */
@@ -43,13 +46,13 @@ export function exercised(s: SimStats): Record<string, number> {
 
 /**
  * Declares one sweep test: `nodes`-node clusters, 500 seeds (MK_SIM_SEEDS overrides) from
- * `firstSeed`, 2,000 steps each. No invariant may break, and the summed figures must show that
+ * `firstSeed`, 3,000 steps each. No invariant may break, and the summed figures must show that
  * every feature was exercised. The sweep is split over several files so jest uses both cores.
  */
 export function defineSweep(nodes: number, firstSeed: number): void {
   const count = seedCount(500);
   test(`${nodes} nodes, ${count} seeds from ${firstSeed}: no invariant breaks, and every feature is exercised`, () => {
-    const stats = runSweep(firstSeed, count, { nodes, steps: 2000 });
+    const stats = runSweep(firstSeed, count, { nodes, steps: SWEEP_STEPS });
     expect(stats.violations).toBe(0);
     for (const [figure, n] of Object.entries(exercised(stats))) {
       expect({ figure, exercised: n > 0 }).toEqual({ figure, exercised: true });
