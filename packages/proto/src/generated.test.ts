@@ -8,11 +8,13 @@ const root = path.resolve(__dirname, '../../..');
 const committed = path.join(__dirname, 'generated');
 
 describe('generated code', () => {
-  it('is what scripts/gen-proto.js makes from proto/ today (run `npm run gen:proto` when this fails)', () => {
+  it('is, file for file, what scripts/gen-proto.js makes from proto/ today (run `npm run gen:proto` when this fails)', () => {
     const fresh = mkdtempSync(path.join(tmpdir(), 'mk-proto-'));
     try {
       execFileSync(process.execPath, [path.join(root, 'scripts/gen-proto.js'), '--out', fresh], { stdio: 'pipe' });
-      expect(readdirSync(fresh).sort()).toEqual(readdirSync(committed).sort());
+      // Messages (protos) and gRPC service descriptors (services), each as JS + typings.
+      expect(readdirSync(fresh).sort()).toEqual(['protos.d.ts', 'protos.js', 'services.d.ts', 'services.js']);
+      expect(readdirSync(committed).sort()).toEqual(readdirSync(fresh).sort());
       for (const f of readdirSync(committed)) {
         const want = readFileSync(path.join(fresh, f), 'utf8');
         const have = readFileSync(path.join(committed, f), 'utf8');
