@@ -99,15 +99,6 @@ describe('SimNetwork', () => {
     expect(drain(n, 5).map((d) => d.partitioned)).toEqual([false]);
   });
 
-  test('a node assigned during a partition joins the chosen side; outside a partition assign is a no-op', () => {
-    const n = net({});
-    n.assign(9, 1);
-    expect(n.groupOf(9)).toBe(0);
-    n.partition(new Map([[1, 0], [2, 1]]));
-    n.assign(9, 1);
-    expect(n.groupOf(9)).toBe(1);
-  });
-
   test('seeded replay: the same seed and sends give the same drops, copies, delays and order', () => {
     const faults: Partial<NetworkFaults> = { dropRate: 0.1, duplicateRate: 0.1, delayRate: 0.2, maxExtraDelay: 9, reorderRate: 0.5, maxLatency: 3 };
     const run = (seed: number) => {

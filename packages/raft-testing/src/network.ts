@@ -143,11 +143,6 @@ export class SimNetwork {
     this.groups = new Map(groupOf);
   }
 
-  /** Puts a node (e.g. one that just joined) into a group of the current partition. */
-  assign(id: NodeId, group: number): void {
-    if (this.groups.size > 0) this.groups.set(id, group);
-  }
-
   heal(): void {
     this.groups = new Map();
   }

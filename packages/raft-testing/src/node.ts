@@ -160,10 +160,7 @@ export class SimNode {
     const raw = this.running();
     if (persistFirst && raw.hasReady()) this.persist(raw.ready());
     const lostUnsynced = !sameHardState(this.hardState, this.syncedHardState);
-    if (lostUnsynced) {
-      this.storage.setHardState(this.syncedHardState);
-      this.hardState = this.syncedHardState;
-    }
+    if (lostUnsynced) this.writeHardState(this.syncedHardState);
     this.raw = undefined;
     this.softState = FOLLOWER;
     this.pendingReads = [];
@@ -215,16 +212,18 @@ export class SimNode {
     const snap = rd.snapshot && !isEmptySnapshot(rd.snapshot) ? rd.snapshot : undefined;
     if (snap) this.storage.applySnapshot(snap);
     this.storage.append(rd.entries);
-    if (rd.hardState) {
-      this.storage.setHardState(this.bug === 'forget-vote' ? { ...rd.hardState, vote: 0 } : rd.hardState);
-      this.hardState = { ...rd.hardState };
-    }
+    if (rd.hardState) this.writeHardState(rd.hardState);
     if (rd.mustSync) this.syncedHardState = this.hardState;
     this.hooks.checker.persisted(
       this.id,
       { snapshot: snap?.metadata, entries: rd.entries, hardState: rd.hardState, mustSync: rd.mustSync },
       this.log,
     );
+  }
+
+  private writeHardState(hs: HardState): void {
+    this.storage.setHardState(this.bug === 'forget-vote' ? { ...hs, vote: 0 } : hs);
+    this.hardState = { ...hs };
   }
 
   /** Step 3: the snapshot replaces the application state, then committed entries apply in order. */

@@ -342,6 +342,8 @@ export class Simulation {
   private readonly payloadIndex = new Map<number, number>();
   /** Snapshots lost at send time, to report to their senders once their Ready is handled. */
   private lostSnapshots: Message[] = [];
+  /** Ids proposed as new members whose process has not started yet. */
+  private readonly joining = new Set<NodeId>();
   /** Removed nodes to shut down once their current Ready is handled. */
   private readonly toStop: SimNode[] = [];
 
@@ -544,6 +546,11 @@ export class Simulation {
 
   /** Steps `msg` into its target, or reports it lost to the sender (snapshots need that report). */
   private deliver(msg: Message, partitioned: boolean): void {
+    if (!partitioned && this.joining.delete(msg.to)) {
+      // A member being added starts empty; the leader catches it up with a snapshot.
+      this.note(`start n${msg.to} (joining)`);
+      this.spawn(msg.to, new MemoryStorage());
+    }
     const to = this.nodes.get(msg.to);
     const from = this.nodes.get(msg.from);
     const lost = partitioned || !to?.alive;
@@ -599,10 +606,10 @@ export class Simulation {
     this.note(`confChange ${add ? 'add' : 'remove'} n${cc.nodeId} via n${via.id}`);
     const dropped = this.tryPropose(() => via.running().proposeConfChange(cc));
     if (add && !dropped) {
-      // The new member starts empty; the leader catches it up with a snapshot.
+      // Its process starts when the first message for it arrives (see deliver): a proposal that
+      // is lost later leaves no idle node behind to dilute the ticks.
       this.nextNodeId++;
-      const n = this.spawn(cc.nodeId, new MemoryStorage());
-      this.network.assign(n.id, this.actionRng.int(2));
+      this.joining.add(cc.nodeId);
     }
   }
 
@@ -678,7 +685,10 @@ export class Simulation {
     const bound = this.settings.preVote ? ELECTION_ROUNDS_BOUND : ELECTION_ROUNDS_BOUND_WITHOUT_PREVOTE;
     while (!leader) {
       if (++rounds > bound) {
-        throw new InvariantViolation('liveness', `no leader recognised by every member after ${bound} rounds of ticks with no faults`);
+        throw new InvariantViolation(
+          'liveness',
+          `no leader recognised by every member after ${bound} rounds of ticks with no faults\n${this.describeNodes()}`,
+        );
       }
       this.round();
       leader = this.stableLeader();
@@ -715,7 +725,7 @@ export class Simulation {
         throw new InvariantViolation(
           'liveness',
           `after ${COMMIT_ROUNDS_BOUND} rounds with no faults: payloads not applied [${missing.join(',')}], ` +
-            `members behind commit ${this.checker.committedMax}: [${behind.join(',')}]`,
+            `members behind commit ${this.checker.committedMax}: [${behind.join(',')}]\n${this.describeNodes()}`,
         );
       }
       this.round();
@@ -778,6 +788,25 @@ export class Simulation {
       .status()
       .confState.voters.map((id) => this.nodes.get(id))
       .filter((n): n is SimNode => n !== undefined);
+  }
+
+  /** One line per node: what it runs as, its hard state, log tail and configuration. */
+  private describeNodes(): string {
+    const lines: string[] = [];
+    for (const n of this.nodes.values()) {
+      const raw = n.raw;
+      const state = raw ? raw.status() : undefined;
+      const last = n.log.lastIndex();
+      const hs = state?.hardState;
+      lines.push(
+        `  n${n.id}: ${n.stopped ? 'stopped' : raw ? n.softState.raftState : 'down'}` +
+          (hs ? ` term=${hs.term} vote=${hs.vote} commit=${hs.commit}` : '') +
+          ` log=(${n.log.snapshotIndex()}, ${last}/${n.log.termAt(last)}]` +
+          (state ? ` config=[${state.confState.voters.join(',')}]` : '') +
+          ` applied=${this.checker.appliedIndex(n.id)}`,
+      );
+    }
+    return `nodes:\n${lines.join('\n')}`;
   }
 
   private finalChecks(): void {
