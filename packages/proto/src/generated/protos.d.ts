@@ -2500,6 +2500,135 @@ export namespace mvccpb {
     }
 }
 
+export namespace mkstorepb {
+
+    interface IRaftAck extends mkstorepb.RaftAck.$Properties {
+    }
+
+    class RaftAck {
+        constructor(properties?: mkstorepb.RaftAck.$Properties);
+        $unknowns?: Uint8Array[];
+        static create(properties: mkstorepb.RaftAck.$Shape): mkstorepb.RaftAck & mkstorepb.RaftAck.$Shape;
+        static create(properties?: mkstorepb.RaftAck.$Properties): mkstorepb.RaftAck;
+        static encode(message: mkstorepb.RaftAck.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkstorepb.RaftAck & mkstorepb.RaftAck.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace RaftAck {
+        interface $Properties {
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkstorepb.RaftAck.$Properties;
+    }
+
+    interface IInternalRequest extends mkstorepb.InternalRequest.$Properties {
+    }
+
+    class InternalRequest {
+        constructor(properties?: mkstorepb.InternalRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        id: number;
+        put?: (etcdserverpb.PutRequest.$Properties|null);
+        deleteRange?: (etcdserverpb.DeleteRangeRequest.$Properties|null);
+        txn?: (etcdserverpb.TxnRequest.$Properties|null);
+        compaction?: (etcdserverpb.CompactionRequest.$Properties|null);
+        leaseGrant?: (etcdserverpb.LeaseGrantRequest.$Properties|null);
+        leaseRevoke?: (etcdserverpb.LeaseRevokeRequest.$Properties|null);
+        alarm?: (etcdserverpb.AlarmRequest.$Properties|null);
+        publish?: (etcdserverpb.Member.$Properties|null);
+        updateMember?: (etcdserverpb.Member.$Properties|null);
+        request?: ("put"|"deleteRange"|"txn"|"compaction"|"leaseGrant"|"leaseRevoke"|"alarm"|"publish"|"updateMember");
+        static create(properties: mkstorepb.InternalRequest.$Shape): mkstorepb.InternalRequest & mkstorepb.InternalRequest.$Shape;
+        static create(properties?: mkstorepb.InternalRequest.$Properties): mkstorepb.InternalRequest;
+        static encode(message: mkstorepb.InternalRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkstorepb.InternalRequest & mkstorepb.InternalRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace InternalRequest {
+        interface $Properties {
+            id?: (number|null);
+            put?: (etcdserverpb.PutRequest.$Properties|null);
+            deleteRange?: (etcdserverpb.DeleteRangeRequest.$Properties|null);
+            txn?: (etcdserverpb.TxnRequest.$Properties|null);
+            compaction?: (etcdserverpb.CompactionRequest.$Properties|null);
+            leaseGrant?: (etcdserverpb.LeaseGrantRequest.$Properties|null);
+            leaseRevoke?: (etcdserverpb.LeaseRevokeRequest.$Properties|null);
+            alarm?: (etcdserverpb.AlarmRequest.$Properties|null);
+            publish?: (etcdserverpb.Member.$Properties|null);
+            updateMember?: (etcdserverpb.Member.$Properties|null);
+            request?: ("put"|"deleteRange"|"txn"|"compaction"|"leaseGrant"|"leaseRevoke"|"alarm"|"publish"|"updateMember");
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = {
+          id?: number|null;
+          put?: etcdserverpb.PutRequest.$Shape|null;
+          deleteRange?: etcdserverpb.DeleteRangeRequest.$Shape|null;
+          txn?: etcdserverpb.TxnRequest.$Shape|null;
+          compaction?: etcdserverpb.CompactionRequest.$Shape|null;
+          leaseGrant?: etcdserverpb.LeaseGrantRequest.$Shape|null;
+          leaseRevoke?: etcdserverpb.LeaseRevokeRequest.$Shape|null;
+          alarm?: etcdserverpb.AlarmRequest.$Shape|null;
+          publish?: etcdserverpb.Member.$Shape|null;
+          updateMember?: etcdserverpb.Member.$Shape|null;
+          $unknowns?: Uint8Array[];
+        } & (
+          ({ request?: undefined; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "put"; put: etcdserverpb.PutRequest.$Shape; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "deleteRange"; put?: null; deleteRange: etcdserverpb.DeleteRangeRequest.$Shape; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "txn"; put?: null; deleteRange?: null; txn: etcdserverpb.TxnRequest.$Shape; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "compaction"; put?: null; deleteRange?: null; txn?: null; compaction: etcdserverpb.CompactionRequest.$Shape; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "leaseGrant"; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant: etcdserverpb.LeaseGrantRequest.$Shape; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "leaseRevoke"; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke: etcdserverpb.LeaseRevokeRequest.$Shape; alarm?: null; publish?: null; updateMember?: null }|{ request?: "alarm"; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm: etcdserverpb.AlarmRequest.$Shape; publish?: null; updateMember?: null }|{ request?: "publish"; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish: etcdserverpb.Member.$Shape; updateMember?: null }|{ request?: "updateMember"; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember: etcdserverpb.Member.$Shape })
+        );
+    }
+
+    interface IConfChangeContext extends mkstorepb.ConfChangeContext.$Properties {
+    }
+
+    class ConfChangeContext {
+        constructor(properties?: mkstorepb.ConfChangeContext.$Properties);
+        $unknowns?: Uint8Array[];
+        member?: (etcdserverpb.Member.$Properties|null);
+        static create(properties: mkstorepb.ConfChangeContext.$Shape): mkstorepb.ConfChangeContext & mkstorepb.ConfChangeContext.$Shape;
+        static create(properties?: mkstorepb.ConfChangeContext.$Properties): mkstorepb.ConfChangeContext;
+        static encode(message: mkstorepb.ConfChangeContext.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkstorepb.ConfChangeContext & mkstorepb.ConfChangeContext.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace ConfChangeContext {
+        interface $Properties {
+            member?: (etcdserverpb.Member.$Properties|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkstorepb.ConfChangeContext.$Properties;
+    }
+
+    interface IAppSnapshot extends mkstorepb.AppSnapshot.$Properties {
+    }
+
+    class AppSnapshot {
+        constructor(properties?: mkstorepb.AppSnapshot.$Properties);
+        $unknowns?: Uint8Array[];
+        clusterId: number;
+        members: etcdserverpb.Member.$Properties[];
+        mvcc: Uint8Array;
+        removed: number[];
+        static create(properties: mkstorepb.AppSnapshot.$Shape): mkstorepb.AppSnapshot & mkstorepb.AppSnapshot.$Shape;
+        static create(properties?: mkstorepb.AppSnapshot.$Properties): mkstorepb.AppSnapshot;
+        static encode(message: mkstorepb.AppSnapshot.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkstorepb.AppSnapshot & mkstorepb.AppSnapshot.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace AppSnapshot {
+        interface $Properties {
+            clusterId?: (number|null);
+            members?: (etcdserverpb.Member.$Properties[]|null);
+            mvcc?: (Uint8Array|null);
+            removed?: (number[]|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkstorepb.AppSnapshot.$Properties;
+    }
+}
+
 export namespace raftpb {
 
     enum EntryType {

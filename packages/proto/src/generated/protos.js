@@ -18672,6 +18672,914 @@ $root.mvccpb = (function() {
     return mvccpb;
 })();
 
+$root.mkstorepb = (function() {
+
+    /**
+     * Namespace mkstorepb.
+     * @exports mkstorepb
+     * @namespace
+     */
+    var mkstorepb = {};
+
+    mkstorepb.RaftAck = (function() {
+
+        /**
+         * Properties of a RaftAck.
+         * @typedef {Object} mkstorepb.RaftAck.$Properties
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a RaftAck.
+         * @memberof mkstorepb
+         * @interface IRaftAck
+         * @augments mkstorepb.RaftAck.$Properties
+         * @deprecated Use mkstorepb.RaftAck.$Properties instead.
+         */
+
+        /**
+         * Shape of a RaftAck.
+         * @typedef {mkstorepb.RaftAck.$Properties} mkstorepb.RaftAck.$Shape
+         */
+
+        /**
+         * Constructs a new RaftAck.
+         * @memberof mkstorepb
+         * @classdesc Represents a RaftAck.
+         * @constructor
+         * @param {mkstorepb.RaftAck.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var RaftAck = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * Creates a new RaftAck instance using the specified properties.
+         * @function create
+         * @memberof mkstorepb.RaftAck
+         * @static
+         * @param {mkstorepb.RaftAck.$Properties=} [properties] Properties to set
+         * @returns {mkstorepb.RaftAck} RaftAck instance
+         * @type {{
+         *   (properties: mkstorepb.RaftAck.$Shape): mkstorepb.RaftAck & mkstorepb.RaftAck.$Shape;
+         *   (properties?: mkstorepb.RaftAck.$Properties): mkstorepb.RaftAck;
+         * }}
+         */
+        RaftAck.create = function(properties) {
+            return new RaftAck(properties);
+        };
+
+        /**
+         * Encodes the specified RaftAck message. Does not implicitly {@link mkstorepb.RaftAck.verify|verify} messages.
+         * @function encode
+         * @memberof mkstorepb.RaftAck
+         * @static
+         * @param {mkstorepb.RaftAck.$Properties} message RaftAck message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        RaftAck.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a RaftAck message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkstorepb.RaftAck
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkstorepb.RaftAck & mkstorepb.RaftAck.$Shape} RaftAck
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        RaftAck.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkstorepb.RaftAck();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                reader.skipType(tag & 7, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for RaftAck
+         * @function getTypeUrl
+         * @memberof mkstorepb.RaftAck
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        RaftAck.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkstorepb.RaftAck";
+        };
+
+        return RaftAck;
+    })();
+
+    mkstorepb.InternalRequest = (function() {
+
+        /**
+         * Properties of an InternalRequest.
+         * @typedef {Object} mkstorepb.InternalRequest.$Properties
+         * @property {number|null} [id] InternalRequest id
+         * @property {etcdserverpb.PutRequest.$Properties|null} [put] InternalRequest put
+         * @property {etcdserverpb.DeleteRangeRequest.$Properties|null} [deleteRange] InternalRequest deleteRange
+         * @property {etcdserverpb.TxnRequest.$Properties|null} [txn] InternalRequest txn
+         * @property {etcdserverpb.CompactionRequest.$Properties|null} [compaction] InternalRequest compaction
+         * @property {etcdserverpb.LeaseGrantRequest.$Properties|null} [leaseGrant] InternalRequest leaseGrant
+         * @property {etcdserverpb.LeaseRevokeRequest.$Properties|null} [leaseRevoke] InternalRequest leaseRevoke
+         * @property {etcdserverpb.AlarmRequest.$Properties|null} [alarm] InternalRequest alarm
+         * @property {etcdserverpb.Member.$Properties|null} [publish] InternalRequest publish
+         * @property {etcdserverpb.Member.$Properties|null} [updateMember] InternalRequest updateMember
+         * @property {"put"|"deleteRange"|"txn"|"compaction"|"leaseGrant"|"leaseRevoke"|"alarm"|"publish"|"updateMember"} [request] InternalRequest request
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an InternalRequest.
+         * @memberof mkstorepb
+         * @interface IInternalRequest
+         * @augments mkstorepb.InternalRequest.$Properties
+         * @deprecated Use mkstorepb.InternalRequest.$Properties instead.
+         */
+
+        /**
+         * Narrowed shape of an InternalRequest.
+         * @typedef {{
+         *   id?: number|null;
+         *   put?: etcdserverpb.PutRequest.$Shape|null;
+         *   deleteRange?: etcdserverpb.DeleteRangeRequest.$Shape|null;
+         *   txn?: etcdserverpb.TxnRequest.$Shape|null;
+         *   compaction?: etcdserverpb.CompactionRequest.$Shape|null;
+         *   leaseGrant?: etcdserverpb.LeaseGrantRequest.$Shape|null;
+         *   leaseRevoke?: etcdserverpb.LeaseRevokeRequest.$Shape|null;
+         *   alarm?: etcdserverpb.AlarmRequest.$Shape|null;
+         *   publish?: etcdserverpb.Member.$Shape|null;
+         *   updateMember?: etcdserverpb.Member.$Shape|null;
+         *   $unknowns?: Array.<Uint8Array>;
+         * } & (
+         *   ({ request?: undefined; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "put"; put: etcdserverpb.PutRequest.$Shape; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "deleteRange"; put?: null; deleteRange: etcdserverpb.DeleteRangeRequest.$Shape; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "txn"; put?: null; deleteRange?: null; txn: etcdserverpb.TxnRequest.$Shape; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "compaction"; put?: null; deleteRange?: null; txn?: null; compaction: etcdserverpb.CompactionRequest.$Shape; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "leaseGrant"; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant: etcdserverpb.LeaseGrantRequest.$Shape; leaseRevoke?: null; alarm?: null; publish?: null; updateMember?: null }|{ request?: "leaseRevoke"; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke: etcdserverpb.LeaseRevokeRequest.$Shape; alarm?: null; publish?: null; updateMember?: null }|{ request?: "alarm"; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm: etcdserverpb.AlarmRequest.$Shape; publish?: null; updateMember?: null }|{ request?: "publish"; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish: etcdserverpb.Member.$Shape; updateMember?: null }|{ request?: "updateMember"; put?: null; deleteRange?: null; txn?: null; compaction?: null; leaseGrant?: null; leaseRevoke?: null; alarm?: null; publish?: null; updateMember: etcdserverpb.Member.$Shape })
+         * )} mkstorepb.InternalRequest.$Shape
+         */
+
+        /**
+         * Constructs a new InternalRequest.
+         * @memberof mkstorepb
+         * @classdesc Represents an InternalRequest.
+         * @constructor
+         * @param {mkstorepb.InternalRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var InternalRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * InternalRequest id.
+         * @member {number} id
+         * @memberof mkstorepb.InternalRequest
+         * @instance
+         */
+        InternalRequest.prototype.id = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+        /**
+         * InternalRequest put.
+         * @member {etcdserverpb.PutRequest.$Properties|null|undefined} put
+         * @memberof mkstorepb.InternalRequest
+         * @instance
+         */
+        InternalRequest.prototype.put = null;
+
+        /**
+         * InternalRequest deleteRange.
+         * @member {etcdserverpb.DeleteRangeRequest.$Properties|null|undefined} deleteRange
+         * @memberof mkstorepb.InternalRequest
+         * @instance
+         */
+        InternalRequest.prototype.deleteRange = null;
+
+        /**
+         * InternalRequest txn.
+         * @member {etcdserverpb.TxnRequest.$Properties|null|undefined} txn
+         * @memberof mkstorepb.InternalRequest
+         * @instance
+         */
+        InternalRequest.prototype.txn = null;
+
+        /**
+         * InternalRequest compaction.
+         * @member {etcdserverpb.CompactionRequest.$Properties|null|undefined} compaction
+         * @memberof mkstorepb.InternalRequest
+         * @instance
+         */
+        InternalRequest.prototype.compaction = null;
+
+        /**
+         * InternalRequest leaseGrant.
+         * @member {etcdserverpb.LeaseGrantRequest.$Properties|null|undefined} leaseGrant
+         * @memberof mkstorepb.InternalRequest
+         * @instance
+         */
+        InternalRequest.prototype.leaseGrant = null;
+
+        /**
+         * InternalRequest leaseRevoke.
+         * @member {etcdserverpb.LeaseRevokeRequest.$Properties|null|undefined} leaseRevoke
+         * @memberof mkstorepb.InternalRequest
+         * @instance
+         */
+        InternalRequest.prototype.leaseRevoke = null;
+
+        /**
+         * InternalRequest alarm.
+         * @member {etcdserverpb.AlarmRequest.$Properties|null|undefined} alarm
+         * @memberof mkstorepb.InternalRequest
+         * @instance
+         */
+        InternalRequest.prototype.alarm = null;
+
+        /**
+         * InternalRequest publish.
+         * @member {etcdserverpb.Member.$Properties|null|undefined} publish
+         * @memberof mkstorepb.InternalRequest
+         * @instance
+         */
+        InternalRequest.prototype.publish = null;
+
+        /**
+         * InternalRequest updateMember.
+         * @member {etcdserverpb.Member.$Properties|null|undefined} updateMember
+         * @memberof mkstorepb.InternalRequest
+         * @instance
+         */
+        InternalRequest.prototype.updateMember = null;
+
+        // OneOf field names bound to virtual getters and setters
+        var $oneOfFields;
+
+        /**
+         * InternalRequest request.
+         * @member {"put"|"deleteRange"|"txn"|"compaction"|"leaseGrant"|"leaseRevoke"|"alarm"|"publish"|"updateMember"|undefined} request
+         * @memberof mkstorepb.InternalRequest
+         * @instance
+         */
+        $Object.defineProperty(InternalRequest.prototype, "request", {
+            get: $util.oneOfGetter($oneOfFields = ["put", "deleteRange", "txn", "compaction", "leaseGrant", "leaseRevoke", "alarm", "publish", "updateMember"]),
+            set: $util.oneOfSetter($oneOfFields)
+        });
+
+        /**
+         * Creates a new InternalRequest instance using the specified properties.
+         * @function create
+         * @memberof mkstorepb.InternalRequest
+         * @static
+         * @param {mkstorepb.InternalRequest.$Properties=} [properties] Properties to set
+         * @returns {mkstorepb.InternalRequest} InternalRequest instance
+         * @type {{
+         *   (properties: mkstorepb.InternalRequest.$Shape): mkstorepb.InternalRequest & mkstorepb.InternalRequest.$Shape;
+         *   (properties?: mkstorepb.InternalRequest.$Properties): mkstorepb.InternalRequest;
+         * }}
+         */
+        InternalRequest.create = function(properties) {
+            return new InternalRequest(properties);
+        };
+
+        /**
+         * Encodes the specified InternalRequest message. Does not implicitly {@link mkstorepb.InternalRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkstorepb.InternalRequest
+         * @static
+         * @param {mkstorepb.InternalRequest.$Properties} message InternalRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        InternalRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.id != null && $Object.hasOwnProperty.call(message, "id") && (typeof message.id === "object" ? message.id.low || message.id.high : message.id !== 0))
+                writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.id);
+            if (message.put != null && $Object.hasOwnProperty.call(message, "put"))
+                $root.etcdserverpb.PutRequest.encode(message.put, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+            if (message.deleteRange != null && $Object.hasOwnProperty.call(message, "deleteRange"))
+                $root.etcdserverpb.DeleteRangeRequest.encode(message.deleteRange, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+            if (message.txn != null && $Object.hasOwnProperty.call(message, "txn"))
+                $root.etcdserverpb.TxnRequest.encode(message.txn, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+            if (message.compaction != null && $Object.hasOwnProperty.call(message, "compaction"))
+                $root.etcdserverpb.CompactionRequest.encode(message.compaction, writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
+            if (message.leaseGrant != null && $Object.hasOwnProperty.call(message, "leaseGrant"))
+                $root.etcdserverpb.LeaseGrantRequest.encode(message.leaseGrant, writer.uint32(/* id 6, wireType 2 =*/50).fork(), _depth + 1).ldelim();
+            if (message.leaseRevoke != null && $Object.hasOwnProperty.call(message, "leaseRevoke"))
+                $root.etcdserverpb.LeaseRevokeRequest.encode(message.leaseRevoke, writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
+            if (message.alarm != null && $Object.hasOwnProperty.call(message, "alarm"))
+                $root.etcdserverpb.AlarmRequest.encode(message.alarm, writer.uint32(/* id 8, wireType 2 =*/66).fork(), _depth + 1).ldelim();
+            if (message.publish != null && $Object.hasOwnProperty.call(message, "publish"))
+                $root.etcdserverpb.Member.encode(message.publish, writer.uint32(/* id 9, wireType 2 =*/74).fork(), _depth + 1).ldelim();
+            if (message.updateMember != null && $Object.hasOwnProperty.call(message, "updateMember"))
+                $root.etcdserverpb.Member.encode(message.updateMember, writer.uint32(/* id 10, wireType 2 =*/82).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an InternalRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkstorepb.InternalRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkstorepb.InternalRequest & mkstorepb.InternalRequest.$Shape} InternalRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        InternalRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkstorepb.InternalRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                            message.id = value;
+                        else
+                            delete message.id;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.put = $root.etcdserverpb.PutRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.put);
+                        message.request = "put";
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        message.deleteRange = $root.etcdserverpb.DeleteRangeRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.deleteRange);
+                        message.request = "deleteRange";
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        message.txn = $root.etcdserverpb.TxnRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.txn);
+                        message.request = "txn";
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 2)
+                            break;
+                        message.compaction = $root.etcdserverpb.CompactionRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.compaction);
+                        message.request = "compaction";
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 2)
+                            break;
+                        message.leaseGrant = $root.etcdserverpb.LeaseGrantRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.leaseGrant);
+                        message.request = "leaseGrant";
+                        continue;
+                    }
+                case 7: {
+                        if (wireType !== 2)
+                            break;
+                        message.leaseRevoke = $root.etcdserverpb.LeaseRevokeRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.leaseRevoke);
+                        message.request = "leaseRevoke";
+                        continue;
+                    }
+                case 8: {
+                        if (wireType !== 2)
+                            break;
+                        message.alarm = $root.etcdserverpb.AlarmRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.alarm);
+                        message.request = "alarm";
+                        continue;
+                    }
+                case 9: {
+                        if (wireType !== 2)
+                            break;
+                        message.publish = $root.etcdserverpb.Member.decode(reader, reader.size(), $undefined, _depth + 1, message.publish);
+                        message.request = "publish";
+                        continue;
+                    }
+                case 10: {
+                        if (wireType !== 2)
+                            break;
+                        message.updateMember = $root.etcdserverpb.Member.decode(reader, reader.size(), $undefined, _depth + 1, message.updateMember);
+                        message.request = "updateMember";
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for InternalRequest
+         * @function getTypeUrl
+         * @memberof mkstorepb.InternalRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        InternalRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkstorepb.InternalRequest";
+        };
+
+        return InternalRequest;
+    })();
+
+    mkstorepb.ConfChangeContext = (function() {
+
+        /**
+         * Properties of a ConfChangeContext.
+         * @typedef {Object} mkstorepb.ConfChangeContext.$Properties
+         * @property {etcdserverpb.Member.$Properties|null} [member] ConfChangeContext member
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a ConfChangeContext.
+         * @memberof mkstorepb
+         * @interface IConfChangeContext
+         * @augments mkstorepb.ConfChangeContext.$Properties
+         * @deprecated Use mkstorepb.ConfChangeContext.$Properties instead.
+         */
+
+        /**
+         * Shape of a ConfChangeContext.
+         * @typedef {mkstorepb.ConfChangeContext.$Properties} mkstorepb.ConfChangeContext.$Shape
+         */
+
+        /**
+         * Constructs a new ConfChangeContext.
+         * @memberof mkstorepb
+         * @classdesc Represents a ConfChangeContext.
+         * @constructor
+         * @param {mkstorepb.ConfChangeContext.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var ConfChangeContext = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * ConfChangeContext member.
+         * @member {etcdserverpb.Member.$Properties|null|undefined} member
+         * @memberof mkstorepb.ConfChangeContext
+         * @instance
+         */
+        ConfChangeContext.prototype.member = null;
+
+        /**
+         * Creates a new ConfChangeContext instance using the specified properties.
+         * @function create
+         * @memberof mkstorepb.ConfChangeContext
+         * @static
+         * @param {mkstorepb.ConfChangeContext.$Properties=} [properties] Properties to set
+         * @returns {mkstorepb.ConfChangeContext} ConfChangeContext instance
+         * @type {{
+         *   (properties: mkstorepb.ConfChangeContext.$Shape): mkstorepb.ConfChangeContext & mkstorepb.ConfChangeContext.$Shape;
+         *   (properties?: mkstorepb.ConfChangeContext.$Properties): mkstorepb.ConfChangeContext;
+         * }}
+         */
+        ConfChangeContext.create = function(properties) {
+            return new ConfChangeContext(properties);
+        };
+
+        /**
+         * Encodes the specified ConfChangeContext message. Does not implicitly {@link mkstorepb.ConfChangeContext.verify|verify} messages.
+         * @function encode
+         * @memberof mkstorepb.ConfChangeContext
+         * @static
+         * @param {mkstorepb.ConfChangeContext.$Properties} message ConfChangeContext message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        ConfChangeContext.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.member != null && $Object.hasOwnProperty.call(message, "member"))
+                $root.etcdserverpb.Member.encode(message.member, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a ConfChangeContext message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkstorepb.ConfChangeContext
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkstorepb.ConfChangeContext & mkstorepb.ConfChangeContext.$Shape} ConfChangeContext
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        ConfChangeContext.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkstorepb.ConfChangeContext();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.member = $root.etcdserverpb.Member.decode(reader, reader.size(), $undefined, _depth + 1, message.member);
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for ConfChangeContext
+         * @function getTypeUrl
+         * @memberof mkstorepb.ConfChangeContext
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        ConfChangeContext.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkstorepb.ConfChangeContext";
+        };
+
+        return ConfChangeContext;
+    })();
+
+    mkstorepb.AppSnapshot = (function() {
+
+        /**
+         * Properties of an AppSnapshot.
+         * @typedef {Object} mkstorepb.AppSnapshot.$Properties
+         * @property {number|null} [clusterId] AppSnapshot clusterId
+         * @property {Array.<etcdserverpb.Member.$Properties>|null} [members] AppSnapshot members
+         * @property {Uint8Array|null} [mvcc] AppSnapshot mvcc
+         * @property {Array.<number>|null} [removed] AppSnapshot removed
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an AppSnapshot.
+         * @memberof mkstorepb
+         * @interface IAppSnapshot
+         * @augments mkstorepb.AppSnapshot.$Properties
+         * @deprecated Use mkstorepb.AppSnapshot.$Properties instead.
+         */
+
+        /**
+         * Shape of an AppSnapshot.
+         * @typedef {mkstorepb.AppSnapshot.$Properties} mkstorepb.AppSnapshot.$Shape
+         */
+
+        /**
+         * Constructs a new AppSnapshot.
+         * @memberof mkstorepb
+         * @classdesc Represents an AppSnapshot.
+         * @constructor
+         * @param {mkstorepb.AppSnapshot.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var AppSnapshot = function (properties) {
+            this.members = [];
+            this.removed = [];
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * AppSnapshot clusterId.
+         * @member {number} clusterId
+         * @memberof mkstorepb.AppSnapshot
+         * @instance
+         */
+        AppSnapshot.prototype.clusterId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+        /**
+         * AppSnapshot members.
+         * @member {Array.<etcdserverpb.Member.$Properties>} members
+         * @memberof mkstorepb.AppSnapshot
+         * @instance
+         */
+        AppSnapshot.prototype.members = $util.emptyArray;
+
+        /**
+         * AppSnapshot mvcc.
+         * @member {Uint8Array} mvcc
+         * @memberof mkstorepb.AppSnapshot
+         * @instance
+         */
+        AppSnapshot.prototype.mvcc = $util.newBuffer([]);
+
+        /**
+         * AppSnapshot removed.
+         * @member {Array.<number>} removed
+         * @memberof mkstorepb.AppSnapshot
+         * @instance
+         */
+        AppSnapshot.prototype.removed = $util.emptyArray;
+
+        /**
+         * Creates a new AppSnapshot instance using the specified properties.
+         * @function create
+         * @memberof mkstorepb.AppSnapshot
+         * @static
+         * @param {mkstorepb.AppSnapshot.$Properties=} [properties] Properties to set
+         * @returns {mkstorepb.AppSnapshot} AppSnapshot instance
+         * @type {{
+         *   (properties: mkstorepb.AppSnapshot.$Shape): mkstorepb.AppSnapshot & mkstorepb.AppSnapshot.$Shape;
+         *   (properties?: mkstorepb.AppSnapshot.$Properties): mkstorepb.AppSnapshot;
+         * }}
+         */
+        AppSnapshot.create = function(properties) {
+            return new AppSnapshot(properties);
+        };
+
+        /**
+         * Encodes the specified AppSnapshot message. Does not implicitly {@link mkstorepb.AppSnapshot.verify|verify} messages.
+         * @function encode
+         * @memberof mkstorepb.AppSnapshot
+         * @static
+         * @param {mkstorepb.AppSnapshot.$Properties} message AppSnapshot message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        AppSnapshot.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.clusterId != null && $Object.hasOwnProperty.call(message, "clusterId") && (typeof message.clusterId === "object" ? message.clusterId.low || message.clusterId.high : message.clusterId !== 0))
+                writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.clusterId);
+            if (message.members != null && message.members.length)
+                for (var i = 0; i < message.members.length; ++i)
+                    $root.etcdserverpb.Member.encode(message.members[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+            if (message.mvcc != null && $Object.hasOwnProperty.call(message, "mvcc") && message.mvcc.length)
+                writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.mvcc);
+            if (message.removed != null && message.removed.length)
+                writer.uint32(/* id 4, wireType 2 =*/34).uint64s(message.removed);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an AppSnapshot message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkstorepb.AppSnapshot
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkstorepb.AppSnapshot & mkstorepb.AppSnapshot.$Shape} AppSnapshot
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        AppSnapshot.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkstorepb.AppSnapshot();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                            message.clusterId = value;
+                        else
+                            delete message.clusterId;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.members && message.members.length))
+                            message.members = [];
+                        message.members.push($root.etcdserverpb.Member.decode(reader, reader.size(), $undefined, _depth + 1));
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.bytes()).length)
+                            message.mvcc = value;
+                        else
+                            delete message.mvcc;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType === 2) {
+                            if (!(message.removed && message.removed.length))
+                                message.removed = [];
+                            reader.uint64s(message.removed);
+                            continue;
+                        }
+                        if (wireType !== 0)
+                            break;
+                        if (!(message.removed && message.removed.length))
+                            message.removed = [];
+                        message.removed.push(reader.uint64());
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for AppSnapshot
+         * @function getTypeUrl
+         * @memberof mkstorepb.AppSnapshot
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        AppSnapshot.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkstorepb.AppSnapshot";
+        };
+
+        return AppSnapshot;
+    })();
+
+    return mkstorepb;
+})();
+
 $root.raftpb = (function() {
 
     /**

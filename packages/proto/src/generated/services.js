@@ -294,4 +294,29 @@ exports.services = {
       },
     },
   },
+  mkstorepb: {
+    Peer: {
+      LeaseRenew: {
+        path: '/mkstorepb.Peer/LeaseRenew',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.etcdserverpb.LeaseKeepAliveRequest,
+        responseType: $protos.etcdserverpb.LeaseKeepAliveResponse,
+      },
+      LeaseTimeToLive: {
+        path: '/mkstorepb.Peer/LeaseTimeToLive',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.etcdserverpb.LeaseTimeToLiveRequest,
+        responseType: $protos.etcdserverpb.LeaseTimeToLiveResponse,
+      },
+      Raft: {
+        path: '/mkstorepb.Peer/Raft',
+        requestStream: true,
+        responseStream: false,
+        requestType: $protos.raftpb.Message,
+        responseType: $protos.mkstorepb.RaftAck,
+      },
+    },
+  },
 };
