@@ -67,6 +67,14 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
 }
 
 export function encodeMessage(m: Message): Uint8Array {
+  return raftpb.Message.encode(messageToPb(m)).finish();
+}
+
+export function decodeMessage(bytes: Uint8Array): Message {
+  return messageFromPb(raftpb.Message.decode(bytes));
+}
+
+export function messageToPb(m: Message): raftpb.Message.$Properties {
   const p: raftpb.Message.$Properties = {
     type: m.type as number as raftpb.MessageType,
     to: m.to,
@@ -81,11 +89,11 @@ export function encodeMessage(m: Message): Uint8Array {
   };
   if (m.snapshot) p.snapshot = snapshotToPb(m.snapshot);
   if (m.context) p.context = m.context;
-  return raftpb.Message.encode(p).finish();
+  return p;
 }
 
-export function decodeMessage(bytes: Uint8Array): Message {
-  const p = raftpb.Message.decode(bytes);
+/** Converts a decoded wire message, refusing unknown message or entry types. */
+export function messageFromPb(p: raftpb.Message): Message {
   const type = p.type as number;
   if (MessageType[type] === undefined) throw new RangeError(`raft message: unknown type ${type}`);
   const m: Message = {
