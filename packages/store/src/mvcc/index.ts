@@ -1,0 +1,15 @@
+/** The MVCC state machine of mk-store: etcd v3's data model, pure and deterministic. */
+export * from './types';
+export * from './errors';
+export {
+  DEFAULT_MAX_TXN_OPS,
+  MAX_LEASE_TTL,
+  validateRequest,
+  validateRange,
+  validatePut,
+  validateDeleteRange,
+  validateTxn,
+  validateLeaseGrant,
+} from './validate';
+export { MvccStore } from './store';
+export { crc32c, compareBytes, SNAPSHOT_VERSION } from './codec';
