@@ -9,6 +9,8 @@ const moduleNameMapper = { '^@mk/([a-z-]+)$': '<rootDir>/packages/$1/src' };
 const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
 
 module.exports = {
+  // Every core: the simulation sweep is split into several files so they run side by side.
+  maxWorkers: '100%',
   projects: [
     {
       ...common,

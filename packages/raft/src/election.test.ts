@@ -218,6 +218,27 @@ describe('§5.2 leader election', () => {
   });
 });
 
+describe('§5.1 stale requests', () => {
+  it('§5.1 a vote request with a stale term is rejected with the current term, and the candidate steps down to it', () => {
+    // Without pre-vote a lagging candidate may be messaged by nobody else (configurations come
+    // from each log), so the rejection is how it learns the term (found by the simulator).
+    const voter = lone(1, storageWith([1, 2], [], { term: 7 }), { preVote: false });
+    drain(voter.node, voter.storage);
+    voter.node.step(msg({ type: MessageType.Vote, from: 2, to: 1, term: 5, index: 1, logTerm: 1 }));
+    const [resp] = messagesOf(drain(voter.node, voter.storage));
+    expect(resp).toMatchObject({ type: MessageType.VoteResp, to: 2, term: 7, reject: true });
+
+    const candidate = lone(2, storageWith([1, 2], [], { term: 4 }), { preVote: false });
+    candidate.node.campaign();
+    drain(candidate.node, candidate.storage);
+    expect(candidate.node.status().hardState.term).toBe(5);
+    candidate.node.step({ ...resp!, to: 2 });
+    drain(candidate.node, candidate.storage);
+    expect(candidate.node.status().hardState.term).toBe(7);
+    expect(raftState(candidate.node)).toBe(StateType.Follower);
+  });
+});
+
 describe('§5.4.1 election restriction', () => {
   // The voter's log: 1@t1 (genesis), 2@t2, 3@t2; it is a follower of term 2 with no leader.
   it.each<[string, number, number, boolean]>([

@@ -527,8 +527,10 @@ export class Raft {
         // A stale leader (e.g. back from a partition) must learn the new term, or with pre-vote /
         // check-quorum nobody would ever tell it.
         this.send(emptyMessage(MessageType.AppResp, m.from, this.id, this.term));
-      } else if (m.type === MessageType.PreVote) {
-        const resp = emptyMessage(MessageType.PreVoteResp, m.from, this.id, this.term);
+      } else if (m.type === MessageType.PreVote || m.type === MessageType.Vote) {
+        // §5.1: reject a stale request with our term so the candidate catches up. Configurations
+        // come from each node's log, so nobody else may ever send a lagging candidate a message.
+        const resp = emptyMessage(m.type === MessageType.Vote ? MessageType.VoteResp : MessageType.PreVoteResp, m.from, this.id, this.term);
         resp.reject = true;
         this.send(resp);
       }
