@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Runs after `tsc -b` (npm run build):
-//  - copies the generated protobufjs code (plain JS, not compiled by tsc) into packages/proto/dist;
-//  - marks every package's `bin` targets executable, so `npx <binary>` works from the repo root even
-//    when npm linked them before they were built (as on a fresh `npm ci`).
+// `npm run build`: builds every package, in this order:
+//  1. copies the generated protobufjs code (plain JS + typings, not compiled by tsc) into
+//     packages/proto/dist, so packages that depend on @mk/proto compile against its real types;
+//  2. runs `tsc -b` (project references: every package, strict);
+//  3. marks every package's `bin` targets executable, so `npx <binary>` works from the repo root
+//     even when npm linked them before they were built (as on a fresh `npm ci`).
 'use strict';
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -11,6 +14,12 @@ const root = path.resolve(__dirname, '..');
 const rootPkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 
 fs.cpSync(path.join(root, 'packages/proto/src/generated'), path.join(root, 'packages/proto/dist/generated'), { recursive: true });
+
+try {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b'], { cwd: root, stdio: 'inherit' });
+} catch {
+  process.exit(1);
+}
 
 for (const ws of rootPkg.workspaces) {
   const dir = path.join(root, ws);
