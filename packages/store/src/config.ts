@@ -25,6 +25,9 @@ export interface StoreConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
+/** `--help` was given: the message is the usage text to print. */
+export class HelpRequested extends Error {}
+
 function positiveInt(flag: string) {
   return (v: string): number => {
     const n = Number(v);
@@ -73,7 +76,7 @@ export function parseStoreArgs(argv: string[]): StoreConfig {
     program.parse(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed') throw e;
+      if (e.code === 'commander.helpDisplayed') throw new HelpRequested(program.helpInformation());
       throw new InvalidArgumentError(e.message.replace(/^error: /, ''));
     }
     throw e;

@@ -1,1 +1,3 @@
-export {};
+export { StoreServer } from './server/store-server';
+export { parseStoreArgs, type StoreConfig } from './config';
+export * as mvcc from './mvcc';

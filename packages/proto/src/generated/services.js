@@ -310,6 +310,13 @@ exports.services = {
         requestType: $protos.etcdserverpb.LeaseTimeToLiveRequest,
         responseType: $protos.etcdserverpb.LeaseTimeToLiveResponse,
       },
+      Members: {
+        path: '/mkstorepb.Peer/Members',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.etcdserverpb.MemberListRequest,
+        responseType: $protos.etcdserverpb.MemberListResponse,
+      },
       Raft: {
         path: '/mkstorepb.Peer/Raft',
         requestStream: true,

@@ -45,9 +45,12 @@ export class DataDir {
     try {
       await db.open();
     } catch (e) {
-      const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
+      const cause = (e as { cause?: { message?: string; code?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED' || /lock .*(temporarily unavailable|held)/i.test(cause?.message ?? '')) {
+        throw new FailedPreconditionError(`data dir ${dir} is in use by another process (is another mk-store running with --data-dir ${dir}?)`);
+      }
       throw new DataLossError(
-        `cannot open the database in data dir ${dir}: ${cause}. The data dir is damaged; restore the member from a snapshot or remove it from the cluster and add it anew`,
+        `cannot open the database in data dir ${dir}: ${cause?.message ?? (e as Error).message}. The data dir is damaged; restore the member from a snapshot or remove it from the cluster and add it anew`,
       );
     }
     const marker = await db.get(KEY_FORMAT);

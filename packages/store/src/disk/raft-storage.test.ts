@@ -119,3 +119,12 @@ describe('DataDir refuses what is not its own, changing nothing', () => {
     await dd.close();
   });
 });
+
+describe('DataDir in use', () => {
+  it('a second opener is told the data dir is in use, not that it is damaged', async () => {
+    const dir = path.join(root, 'busy');
+    const first = await DataDir.open(dir, nullLogger);
+    await expect(DataDir.open(dir, nullLogger)).rejects.toThrow(`data dir ${dir} is in use by another process`);
+    await first.close();
+  });
+});

@@ -113,9 +113,9 @@ export class PeerTransport {
 
   /**
    * Registers the receiving side on a gRPC server (the one listening on the peer URL), plus the
-   * handlers of requests other members forward to the leader.
+   * other peer handlers (requests forwarded to the leader, the member list for joiners).
    */
-  serve(server: grpc.Server, leaderForwards: Partial<ServiceImplementation<typeof services.mkstorepb.Peer>> = {}): void {
+  serve(server: grpc.Server, handlers: Partial<ServiceImplementation<typeof services.mkstorepb.Peer>> = {}): void {
     addService(server, services.mkstorepb.Peer, {
       Raft: (call, callback) => {
         call.on('data', (p: raftpb.Message) => {
@@ -135,7 +135,8 @@ export class PeerTransport {
       },
       LeaseRenew: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not served by this member' }),
       LeaseTimeToLive: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not served by this member' }),
-      ...leaderForwards,
+      Members: (_call, callback) => callback({ code: grpc.status.UNAVAILABLE, details: 'member list not available yet' }),
+      ...handlers,
     });
   }
 
