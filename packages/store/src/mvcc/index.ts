@@ -12,4 +12,5 @@ export {
   validateLeaseGrant,
 } from './validate';
 export { MvccStore } from './store';
+export { prefixEnd, FROM_KEY } from './key-range';
 export { crc32c, compareBytes, SNAPSHOT_VERSION } from './codec';

@@ -4,24 +4,15 @@
 import type { KeyValue, MvccEvent, PersistOp, PersistRecord } from './types';
 import { EventType } from './types';
 import type { MvccStore } from './store';
+import { FROM_KEY, prefixEnd as prefixEndBytes } from './key-range';
 
 export const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 export const str = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.length).toString('latin1');
 
-/** The range end that makes [key, end) a prefix range (etcd's clientv3.GetPrefixRangeEnd). */
-export function prefixEnd(prefix: string): Uint8Array {
-  const k = b(prefix);
-  for (let i = k.length - 1; i >= 0; i--) {
-    if ((k[i] as number) < 0xff) {
-      const end = k.slice(0, i + 1);
-      end[i] = (end[i] as number) + 1;
-      return end;
-    }
-  }
-  return new Uint8Array([0]);
-}
+export { FROM_KEY };
 
-export const FROM_KEY = new Uint8Array([0]);
+/** The range end of a prefix given as a string. */
+export const prefixEnd = (prefix: string): Uint8Array => prefixEndBytes(b(prefix));
 
 /** [key, value, createRevision, modRevision, version, lease] */
 export type KvRow = [string, string, number, number, number, number];

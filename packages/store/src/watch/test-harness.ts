@@ -8,25 +8,16 @@ import { type ServiceClient, addService, etcdserverpb, makeClientConstructor, se
 import { FakeClock, nullLogger } from '@mk/shared';
 import { type DeleteRangeRequest, type MvccEvent, MvccStore, type TxnRequest } from '../mvcc';
 import { WatchHub, type WatchHubDeps } from './watch-hub';
+import { FROM_KEY, prefixEnd as prefixEndBytes } from '../mvcc/key-range';
 
 export const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 export const str = (u: Uint8Array | null | undefined): string =>
   u == null ? '' : Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('latin1');
 
-/** etcd's clientv3.GetPrefixRangeEnd. */
-export function prefixEnd(prefix: string): Uint8Array {
-  const k = b(prefix);
-  for (let i = k.length - 1; i >= 0; i--) {
-    if ((k[i] as number) < 0xff) {
-      const end = k.slice(0, i + 1);
-      end[i] = (end[i] as number) + 1;
-      return end;
-    }
-  }
-  return new Uint8Array([0]);
-}
+export { FROM_KEY };
 
-export const FROM_KEY = new Uint8Array([0]);
+/** The range end of a prefix given as a string. */
+export const prefixEnd = (prefix: string): Uint8Array => prefixEndBytes(b(prefix));
 export const CLUSTER_ID = 1234;
 export const MEMBER_ID = 5678;
 export const RAFT_TERM = 9;
