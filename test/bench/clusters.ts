@@ -1,0 +1,157 @@
+/**
+ * The two clusters the benchmark compares, both 3 members on loopback with etcd's flags and
+ * defaults (100 ms heartbeat, 1000 ms election timeout, fsync on, snapshot count 100000):
+ * mk-store through the e2e tests' StoreCluster, real etcd 3.4 (Debian's /usr/bin/etcd) here.
+ *
+ * Everything started is registered at once, so that whatever happens (an error, Ctrl-C) every
+ * process is killed by its own pid and every data dir removed.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Daemon, freePort } from '../e2e/support/processes';
+import { StoreCluster } from '../e2e/support/store-cluster';
+
+export type SystemName = 'mk' | 'etcd';
+
+export interface BenchMember {
+  name: string;
+  clientPort: number;
+  daemon?: Daemon;
+}
+
+export interface BenchCluster {
+  readonly system: SystemName;
+  readonly members: BenchMember[];
+  /** host:port of each member's client URL, in member order */
+  endpoints(): string[];
+  destroy(): Promise<void>;
+}
+
+// ---- cleanup -------------------------------------------------------------------------------
+
+const live = new Set<BenchCluster>();
+
+/** Kills (SIGKILL, by pid) every process of every cluster still registered and removes its dirs. */
+export async function destroyAll(): Promise<void> {
+  for (const c of [...live]) {
+    live.delete(c);
+    await c.destroy().catch(() => undefined);
+  }
+}
+
+/** Last resort from process.on('exit'): synchronous, so only signals and rmSync. */
+export function destroyAllSync(): void {
+  for (const c of live) {
+    for (const m of c.members) if (m.daemon?.running()) m.daemon.child.kill('SIGKILL');
+    const root = (c as { root?: string }).root;
+    if (root) rmSync(root, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
+// ---- mk-store --------------------------------------------------------------------------------
+
+class MkCluster implements BenchCluster {
+  readonly system = 'mk' as const;
+  constructor(readonly inner: StoreCluster) {}
+  get root(): string {
+    return this.inner.root;
+  }
+  get members(): BenchMember[] {
+    return this.inner.members;
+  }
+  endpoints(): string[] {
+    return this.inner.members.map((m) => `127.0.0.1:${m.clientPort}`);
+  }
+  destroy(): Promise<void> {
+    return this.inner.destroy();
+  }
+}
+
+/**
+ * Starts a 3-member mk-store (m1..m3); returns at once: see waitReady. With `cpuProfDir`, each
+ * member is CPU-profiled (written to that dir when it exits cleanly: SIGTERM).
+ */
+export async function startMk(opts: { n?: number; cpuProfDir?: string } = {}): Promise<BenchCluster> {
+  const sc = new StoreCluster();
+  const c = new MkCluster(sc);
+  live.add(c);
+  for (let i = 1; i <= (opts.n ?? 3); i++) sc.members.push(await sc.newMember(`m${i}`));
+  const initial = sc.initialCluster(sc.members);
+  // StoreCluster starts members with this process's environment. (NODE_OPTIONS refuses
+  // --cpu-prof itself, hence a preloaded module that runs the inspector's profiler.)
+  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, MK_BENCH_CPU_PROF_DIR: process.env.MK_BENCH_CPU_PROF_DIR };
+  try {
+    if (opts.cpuProfDir) {
+      process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --require ${path.join(__dirname, 'cpu-prof-preload.js')}`.trim();
+      process.env.MK_BENCH_CPU_PROF_DIR = opts.cpuProfDir;
+    }
+    for (const m of sc.members) sc.start(m, initial, 'new');
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+  return c;
+}
+
+// ---- etcd ------------------------------------------------------------------------------------
+
+interface EtcdMember extends BenchMember {
+  peerPort: number;
+  dataDir: string;
+}
+
+export const ETCD = '/usr/bin/etcd';
+
+class EtcdCluster implements BenchCluster {
+  readonly system = 'etcd' as const;
+  readonly root = mkdtempSync(path.join(tmpdir(), 'mk-bench-etcd-'));
+  readonly members: EtcdMember[] = [];
+
+  endpoints(): string[] {
+    return this.members.map((m) => `127.0.0.1:${m.clientPort}`);
+  }
+
+  start(m: EtcdMember, initialCluster: string): void {
+    const client = `http://127.0.0.1:${m.clientPort}`;
+    const peer = `http://127.0.0.1:${m.peerPort}`;
+    m.daemon = Daemon.spawn(m.name, ETCD, [
+      '--name', m.name, '--data-dir', m.dataDir,
+      '--listen-client-urls', client, '--advertise-client-urls', client,
+      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+      '--initial-cluster', initialCluster, '--initial-cluster-state', 'new',
+      '--initial-cluster-token', 'bench-etcd',
+      // the same level mk-store runs at (StoreCluster passes --log-level warn)
+      '--logger', 'zap', '--log-outputs', 'stderr', '--log-level', 'warn',
+    ], { cwd: this.root });
+  }
+
+  async destroy(): Promise<void> {
+    for (const m of this.members) await m.daemon?.stop('SIGKILL');
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Starts a 3-member etcd (e1..e3); returns at once: see waitReady. */
+export async function startEtcd(n = 3): Promise<BenchCluster> {
+  const c = new EtcdCluster();
+  live.add(c);
+  for (let i = 1; i <= n; i++) {
+    c.members.push({ name: `e${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(c.root, `e${i}`) });
+  }
+  const initial = c.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
+  for (const m of c.members) c.start(m, initial);
+  return c;
+}
+
+export function etcdVersion(): string | null {
+  try {
+    return /etcd Version:\s*(\S+)/.exec(execFileSync(ETCD, ['--version'], { encoding: 'utf8' }))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
