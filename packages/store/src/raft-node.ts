@@ -1,5 +1,5 @@
 import { Clock, Logger, Rng } from '@mk/shared';
-import { ConfChange, ConfState, Entry, Message, NodeId, RawNode, ReadState, Snapshot, SnapshotStatus, SoftState, StateType } from '@mk/raft';
+import { ConfChange, ConfState, Entry, HardState, Message, NodeId, RawNode, ReadState, Snapshot, SnapshotStatus, SoftState, StateType } from '@mk/raft';
 import { DataDir } from './disk/data-dir';
 import { DiskOp } from './disk/keys';
 import { DiskRaftStorage } from './disk/raft-storage';
@@ -62,6 +62,8 @@ export class RaftNode {
   private soft: SoftState = { lead: 0, raftState: StateType.Follower };
   private idleWaiters: Array<() => void> = [];
   private failure: Error | undefined;
+  /** The hard state last written to disk. */
+  private durable: HardState;
 
   constructor(private readonly o: RaftNodeOptions) {
     this.raw = new RawNode({
@@ -77,6 +79,7 @@ export class RaftNode {
     });
     this.appliedIndex = Math.max(o.applied, o.storage.firstIndex() - 1);
     this.lastSnapshotIndex = o.storage.snapshot().metadata.index;
+    this.durable = o.storage.initialState().hardState;
   }
 
   get id(): NodeId {
@@ -207,10 +210,19 @@ export class RaftNode {
 
   private async handleReady(): Promise<void> {
     const rd = this.raw.ready();
+    // A leader whose term and vote are already durable may send while it persists this Ready's
+    // entries (etcd does; Raft thesis §10.2.1): followers persist before they acknowledge, and the
+    // commit those entries enable is only announced in a later Ready, handled after this save.
+    // Anything else (votes, a new term) must be durable before a message depends on it.
+    const leading = (rd.softState?.raftState ?? this.soft.raftState) === StateType.Leader;
+    const termVoteDurable = !rd.hardState || (rd.hardState.term === this.durable.term && rd.hardState.vote === this.durable.vote);
+    const sendFirst = leading && termVoteDurable && !rd.snapshot;
+    if (sendFirst && rd.messages.length > 0) this.o.transport.send(rd.messages);
     // 1. persist (fsync when Raft needs it: new term, vote or entries)
     await this.o.storage.save(rd);
+    if (rd.hardState) this.durable = rd.hardState;
     // 2. send
-    if (rd.messages.length > 0) this.o.transport.send(rd.messages);
+    if (!sendFirst && rd.messages.length > 0) this.o.transport.send(rd.messages);
     // 3. apply, writing the effect through (not fsynced: the Raft log replays it after a crash)
     const ops: DiskOp[] = [];
     if (rd.snapshot) {
