@@ -2,7 +2,8 @@
 // `npm run build`: builds every package, in this order:
 //  1. copies the generated protobufjs code (plain JS + typings, not compiled by tsc) into
 //     packages/proto/dist, so packages that depend on @mk/proto compile against its real types;
-//  2. runs `tsc -b` (project references: every package, strict);
+//  2. runs `tsc -b` (project references: every package, strict), then type-checks the end-to-end
+//     and chaos suites under test/ (jest only transpiles them);
 //  3. marks every package's `bin` targets executable, so `npx <binary>` works from the repo root
 //     even when npm linked them before they were built (as on a fresh `npm ci`).
 'use strict';
@@ -15,8 +16,10 @@ const rootPkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf
 
 fs.cpSync(path.join(root, 'packages/proto/src/generated'), path.join(root, 'packages/proto/dist/generated'), { recursive: true });
 
+const tsc = require.resolve('typescript/bin/tsc');
 try {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-b'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-p', 'test/tsconfig.json'], { cwd: root, stdio: 'inherit' });
 } catch {
   process.exit(1);
 }

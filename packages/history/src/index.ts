@@ -1,0 +1,6 @@
+export * from './types';
+export * from './recorder';
+export * from './linearizability';
+export * from './checks';
+export * from './simulate';
+export * from './reference';
