@@ -105,7 +105,12 @@ export function addClientServices(server: grpc.Server, s: StoreServer): void {
   addService(server, services.etcdserverpb.Lease, s.lessor.clientHandlers());
 
   addService(server, services.etcdserverpb.Cluster, {
-    MemberList: unary(async () => ({ header: s.header(), members: s.sm.members.list().map(memberToPb) })),
+    MemberList: unary(async () => {
+      // After a ReadIndex round, so a list asked right after an acknowledged add/remove shows it
+      // whichever member answers (etcd 3.4 serves it from local state, which may lag).
+      await s.linearizableRead();
+      return { header: s.header(), members: s.sm.members.list().map(memberToPb) };
+    }),
     MemberAdd: unary(async (req: etcdserverpb.MemberAddRequest) => {
       if (req.isLearner) throw Errors.learnerNotSupported();
       const peerUrls = parseUrlList(req.peerURLs.join(','), 'peerURLs');
