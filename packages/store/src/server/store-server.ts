@@ -24,6 +24,9 @@ function requestTimeoutMs(cfg: StoreConfig): number {
   return 5000 + 2 * cfg.electionTimeoutMs;
 }
 
+/** How often a conf change still waiting to be applied is proposed again. */
+const CONF_CHANGE_RETRY_MS = 500;
+
 /** etcd adds this to --max-request-bytes for gRPC framing. */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
@@ -311,8 +314,25 @@ export class StoreServer {
     return this.replicate(String(id), () => this.node.propose(data));
   }
 
+  /**
+   * A forwarded conf change that the leader cannot take at that moment (another change pending, no
+   * entry of its term committed yet, a new leader) is dropped without an answer, so it is proposed
+   * again while we wait. That is safe: adding a present member or removing an absent one is a no-op.
+   */
   async proposeConfChange(cc: ConfChange): Promise<ApplyOutcome> {
-    return this.replicate(confChangeKey(cc.type, cc.nodeId), () => this.node.proposeConfChange(cc));
+    let waiting = true;
+    const again = () => {
+      if (!waiting || this.stopped) return;
+      this.node.proposeConfChange(cc).catch(() => {});
+      cancel = this.clock.setTimer(CONF_CHANGE_RETRY_MS, again);
+    };
+    let cancel = this.clock.setTimer(CONF_CHANGE_RETRY_MS, again);
+    try {
+      return await this.replicate(confChangeKey(cc.type, cc.nodeId), () => this.node.proposeConfChange(cc));
+    } finally {
+      waiting = false;
+      cancel();
+    }
   }
 
   private async replicate(key: string, submit: () => Promise<void>): Promise<ApplyOutcome> {
