@@ -296,8 +296,8 @@ export interface WatchResult {
   ok: boolean;
   violations: WatchViolation[];
   /**
-   * Events in range that match no known committed write: not a violation by themselves (a write
-   * whose response was lost may have committed), but worth a look.
+   * Events that match no known committed write: not a violation by themselves (a write whose
+   * response was lost may have committed), but worth a look.
    */
   unexplained: WatchEvent[];
 }
@@ -382,7 +382,7 @@ export function watchComplete(writes: readonly CommittedWrite[], watchedEvents: 
     } else last = ev;
     const w = known.get(k);
     if (!w) {
-      if (ev.revision <= to) unexplained.push(ev);
+      unexplained.push(ev);
       return;
     }
     const expectedType = w.type ?? (w.value === null ? 'delete' : w.value !== undefined ? 'put' : undefined);

@@ -4,3 +4,4 @@ export * from './linearizability';
 export * from './checks';
 export * from './simulate';
 export * from './reference';
+export * from './testing-dsl';

@@ -1,28 +1,37 @@
 /**
  * Linearizability of a key-value history, one register per key.
  *
- * Operations on different keys are independent (linearizability is compositional: Herlihy & Wing
- * 1990), so the history is partitioned by key and each key is checked alone. For one key the
- * search is Wing & Gong's (1993) with Lowe's (2017) memoization, as porcupine implements it:
+ * Operations on different keys are independent (linearizability is compositional: Herlihy &
+ * Wing 1990), so the history is partitioned by key and each key is checked alone:
  *
- * - every operation becomes a call entry and (if it must take effect) a return entry, in one
- *   doubly linked list ordered by time (a call before a return at the same instant: ops that
- *   touch are concurrent);
- * - walking from the head, a call entry whose op is legal in the current model state is
- *   "lifted" (removed from the list, pushed on a stack) and the walk restarts at the head; meeting
- *   a return entry means the op it belongs to cannot be placed any more, so the last lifted op is
- *   put back and the walk resumes just after it;
- * - a configuration (the set of lifted ops, the model state) reached before is never expanded
- *   again, which bounds the search by the number of distinct configurations.
+ * 1. Without search, the common failures: an acknowledged read (or applied cas) of a value that
+ *    nothing could have set — never written, written only later, or definitely overwritten
+ *    before the read began (a stale read, a lost write). O(n log n).
+ * 2. The search of Wing & Gong (1993) with Lowe's (2017) memoization, as porcupine implements
+ *    it: every op becomes a call entry and (if it must take effect) a return entry, in one list
+ *    ordered by time (a call before a return at the same instant: ops that touch are
+ *    concurrent); an op may be placed next if its call precedes the first remaining return, and
+ *    is legal in the model state; a configuration (placed set, state) seen before is not
+ *    expanded again. On top of it, reductions that keep a linearization whenever there is one
+ *    (see `search`): observers placed at once, needs that can no longer be met cut off early,
+ *    blind writes placed just in time or retroactively, interchangeable unknown-outcome ops
+ *    tried once. They are what makes thousands of ops per key at high concurrency cheap.
+ * 3. If the whole key is not settled quickly, windows: a few dozen ops, from an unknown state
+ *    at the window's start. A refuted window refutes the history; a violation is nearly always
+ *    local, and a window refutes it with a small search where the whole key must rule out every
+ *    order of everything before it. Then the rest of the budget on the whole key.
  *
- * Outcomes: `ok` ops have a call and a return entry; `fail` ops are dropped; `unknown` writes
- * have only a call entry (their completion is +∞) and the search succeeds once every return entry
- * is gone, so they may take effect at any point after their invocation, or never; reads that
- * did not succeed constrain nothing and are dropped.
+ * Outcomes: `ok` ops must take effect once within their interval; `fail` ops are dropped;
+ * `unknown` mutations have no return entry (their completion is +∞), so they may take effect at
+ * any point after their invocation, or never; reads that did not succeed constrain nothing.
  *
  * Configurations are remembered by a 96-bit Zobrist hash (three independent 32-bit hashes of the
- * lifted set, each updated in O(1) per lift, mixed with the state), not by storing the bit set:
+ * placed set, each updated in O(1) per placement, mixed with the state), not by storing the set:
  * a false "seen before" needs all 96 bits of two different configurations to agree.
+ *
+ * A failure is explained by its smallest window: the culprit (the earliest-completing op that
+ * cannot be placed), the latest start from which, whatever the register held, it still cannot,
+ * and what the register could hold at the culprit.
  */
 import { assertValidEvent } from './recorder';
 import { formatEvent, formatValue, historyOrigin, type History, type HistoryEvent } from './types';
@@ -101,36 +110,27 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   let statesExplored = 0;
   const failingKeys: string[] = [];
   const unknownKeys: string[] = [];
-  let firstFailure: { key: string; events: HistoryEvent[]; initial: string | null; precheck: Impossible | null } | undefined;
+  let firstFailure: { key: string; events: HistoryEvent[]; initial: string | null; verdict: KeyFailure } | undefined;
   let firstUnknown: { key: string; ops: number } | undefined;
 
   for (const [key, events] of byKey) {
     const initial = initialValue(key);
-    const values = new Values();
-    const initialId = values.id(initial);
-    const impossible = impossibleObservation(events, values, initialId);
-    if (impossible) {
-      failingKeys.push(key);
-      firstFailure ??= { key, events, initial, precheck: impossible };
-      continue;
-    }
-    const problem = buildProblem(events, values, null, -1);
-    const r = search(problem, initialId, maxStates, false);
+    const r = checkKey(events, initial, maxStates, explain);
     statesExplored += r.states;
     if (r.verdict === 'fail') {
       failingKeys.push(key);
-      firstFailure ??= { key, events, initial, precheck: null };
+      firstFailure ??= { key, events, initial, verdict: r };
     } else if (r.verdict === 'budget') {
       unknownKeys.push(key);
-      firstUnknown ??= { key, ops: problem.n };
+      firstUnknown ??= { key, ops: r.ops };
     }
   }
 
   if (firstFailure) {
-    const { key, events, initial, precheck } = firstFailure;
+    const { key, events, initial, verdict } = firstFailure;
     const x = explain
-      ? explainKey(key, events, initial, maxStates, origin, precheck)
-      : { culprit: precheck?.reader ?? lastOk(events), window: [], possibleValues: null, text: `key ${JSON.stringify(key)} is not linearizable (explain: false)`, states: 0 };
+      ? explainKey(key, events, initial, maxStates, origin, verdict)
+      : { culprit: verdict.precheck?.reader ?? lastOk(events), window: [], possibleValues: null, text: `key ${JSON.stringify(key)} is not linearizable (explain: false)`, states: 0 };
     return {
       ok: false,
       key,
@@ -149,12 +149,105 @@ export function checkLinearizability(history: History, options: LinearizabilityO
       key: firstUnknown.key,
       explanation:
         `the search for key ${JSON.stringify(firstUnknown.key)} (${firstUnknown.ops} operations after dropping failed ones and reads without a result) ` +
-        `visited ${maxStates} configurations without deciding; raise maxStates, or lower the concurrency or the number of unknown-outcome writes per key`,
+        `visited ${maxStates} configurations without deciding, and no window of it is non-linearizable on its own; ` +
+        `raise maxStates, or lower the concurrency, the operations or the unknown-outcome writes per key`,
       unknownKeys,
       statesExplored,
     };
   }
   return { ok: true, keys: byKey.size, statesExplored };
+}
+
+/** How one key's check failed: found without search, or in a window (null: only as a whole). */
+interface KeyFailure {
+  verdict: 'fail';
+  states: number;
+  precheck: Impossible | null;
+  window: Spec | null;
+}
+
+type KeyVerdict = { verdict: 'ok'; states: number } | KeyFailure | { verdict: 'budget'; states: number; ops: number };
+
+/** Ops to check in a window: this many (by invocation), then 8 times as many; half overlapping. */
+const WINDOW_OPS = [32, 256];
+/** The most configurations one window's search may visit. */
+const WINDOW_BUDGET = 20_000;
+/** The most configurations the explanation spends on what the register could hold, over the whole history. */
+const PROBE_BUDGET = 20_000;
+
+/**
+ * One key: the common failures without search; then the whole key with a budget ample for a
+ * linearizable history; then, if that did not succeed, windows (a violation is nearly always
+ * local, and a window refutes it with a small search where the whole key must rule out every
+ * order of everything before it); then the whole key with the rest of the budget.
+ */
+function checkKey(events: HistoryEvent[], initial: string | null, maxStates: number, explain: boolean): KeyVerdict {
+  const values = new Values();
+  const initialId = values.id(initial);
+  const impossible = impossibleObservation(events, values, initialId);
+  if (impossible) return { verdict: 'fail', states: 0, precheck: impossible, window: null };
+  const whole = buildProblem(events, values, WHOLE);
+  const quick = search(whole, initialId, Math.min(maxStates, Math.max(50_000, 20 * whole.n)), false);
+  let states = quick.states;
+  if (quick.verdict === 'ok') return { verdict: 'ok', states };
+  if (quick.verdict === 'fail' && !explain) return { verdict: 'fail', states, precheck: null, window: null };
+  const w = failingWindow(events, values, initialId, Math.floor((maxStates - states) / 2));
+  states += w.states;
+  if (w.window || quick.verdict === 'fail') return { verdict: 'fail', states, precheck: null, window: w.window };
+  const full = search(whole, initialId, maxStates - states, false);
+  states += full.states;
+  if (full.verdict === 'ok') return { verdict: 'ok', states };
+  if (full.verdict === 'fail') return { verdict: 'fail', states, precheck: null, window: null };
+  return { verdict: 'budget', states, ops: whole.n };
+}
+
+/** Which events a window requires: the acknowledged ones inside it. */
+function requiredIn(events: HistoryEvent[], start: number, cutoff: number): Uint8Array {
+  const required = new Uint8Array(events.length);
+  events.forEach((e, i) => {
+    if (e.outcome === 'ok' && e.invokeMs >= start && (e.completeMs as number) <= cutoff) required[i] = 1;
+  });
+  return required;
+}
+
+/** The earliest window (of WINDOW_OPS ops) that has no linearization from any start state. */
+function failingWindow(events: HistoryEvent[], values: Values, initialId: number, budget: number): { window: Spec | null; states: number } {
+  const order = events.filter((e) => e.outcome !== 'fail').sort((x, y) => x.invokeMs - y.invokeMs || x.id - y.id);
+  let states = 0;
+  for (const size of WINDOW_OPS) {
+    for (let i = 0; i < order.length; i += size / 2) {
+      const slice = order.slice(i, i + size);
+      let cutoff = -Infinity;
+      for (const e of slice) cutoff = Math.max(cutoff, e.outcome === 'ok' ? (e.completeMs as number) : e.invokeMs);
+      const start = i === 0 ? -Infinity : slice[0]!.invokeMs;
+      const spec: Spec = { start, cutoff, required: requiredIn(events, start, cutoff), probe: -1 };
+      const p = buildProblem(events, values, spec);
+      if (p.requiredCount > 0) {
+        const r = searchFrom(p, initialsFor(p, spec, initialId), Math.min(WINDOW_BUDGET, budget - states), false);
+        states += r.states;
+        if (r.verdict === 'fail') return { window: spec, states };
+        if (states >= budget) return { window: null, states };
+      }
+      if (i + size >= order.length) break;
+    }
+    if (size >= order.length) break;
+  }
+  return { window: null, states };
+}
+
+/**
+ * @internal For tests: whether the window [start, cutoff] of one key's events is refuted on its
+ * own (from any state at its start; -Infinity: from the initial value): what the checker
+ * relies on to call a history non-linearizable from a window.
+ */
+export function windowRefutes(events: HistoryEvent[], start: number, cutoff: number, initial: string | null = null, budget = DEFAULT_MAX_STATES): boolean | null {
+  const values = new Values();
+  const initialId = values.id(initial);
+  const spec: Spec = { start, cutoff, required: requiredIn(events, start, cutoff), probe: -1 };
+  const p = buildProblem(events, values, spec);
+  if (p.requiredCount === 0) return false;
+  const r = searchFrom(p, initialsFor(p, spec, initialId), budget, false);
+  return r.verdict === 'budget' ? null : r.verdict === 'fail';
 }
 
 function lastOk(events: HistoryEvent[]): HistoryEvent {
@@ -184,6 +277,12 @@ class Values {
   }
 }
 
+/**
+ * How possibleValues shows "whatever the register held when the window began": a window that
+ * starts mid-history starts from an unknown state (see search).
+ */
+export const ANY_VALUE = '«whatever it held at the window start»';
+
 // Operation kinds of the register model.
 const K_READ = 0; // legal iff state == a
 const K_WRITE = 1; // state := a
@@ -195,7 +294,28 @@ const K_DEL_EXISTED = 6; // legal iff state != missing; state := missing
 const K_DEL_ABSENT = 7; // legal iff state == missing
 const K_PROBE = 8; // always legal, no effect: records the state (for explanations)
 
-function step(kind: number, s: number, a: number, b: number): number {
+/**
+ * The state after the op, or -1 when it is illegal. `any` is the unknown state a window starts
+ * from: an op that looks at it fixes it (a read of v: it was v), a failed cas leaves it unknown
+ * (forgetting "not e": the model then allows more, so a window it refutes is refuted for every
+ * start state).
+ */
+function step(kind: number, s: number, a: number, b: number, any: number): number {
+  if (s === any) {
+    switch (kind) {
+      case K_READ:
+      case K_WRITE:
+        return a;
+      case K_CAS_OK:
+      case K_CAS_MAYBE:
+        return b;
+      case K_CAS_FALSE:
+      case K_PROBE:
+        return s;
+      default:
+        return 0;
+    }
+  }
   switch (kind) {
     case K_READ:
       return s === a ? s : -1;
@@ -247,24 +367,46 @@ interface RawOp {
   required: boolean;
 }
 
+/** Which part of a key's history a problem covers (see buildProblem). */
+interface Spec {
+  /**
+   * The window's start: ops that completed before it are left out; ops invoked before it that
+   * were still running (or of unknown outcome) may or may not take effect inside the window,
+   * with no result; the register may hold anything there (the search tries several states).
+   * -Infinity: the whole history, from the initial value.
+   */
+  start: number;
+  /** The window's end: ops invoked after it are left out. */
+  cutoff: number;
+  /** Which events must take effect (indexes into events); null: the acknowledged ones. */
+  required: Uint8Array | null;
+  /** An index into events whose op becomes a probe of the state, or -1. */
+  probe: number;
+}
+
+const WHOLE: Spec = { start: -Infinity, cutoff: Infinity, required: null, probe: -1 };
+
 /**
- * Builds the problem for one key. With `prefix`, only the prefix of the history up to the
- * completion of its `required` ops: ops invoked later are left out, and ops that are not required
- * (they complete later, or their outcome is unknown) may take effect or not, with no result.
- * `probe` (an index into events, or -1) turns that op into a probe of the state.
+ * Builds the problem for one key, or a window of it (see Spec): ops that are not required
+ * (they complete after the window, their outcome is unknown, or they began before it) may take
+ * effect or not, with no result.
  */
-function buildProblem(events: HistoryEvent[], values: Values, prefix: { cutoff: number; required: Uint8Array } | null, probe: number): Problem {
+function buildProblem(events: HistoryEvent[], values: Values, spec: Spec): Problem {
   const raw: RawOp[] = [];
   events.forEach((ev, i) => {
     if (ev.outcome === 'fail') return;
-    if (prefix && ev.invokeMs > prefix.cutoff) return;
-    const required = prefix ? prefix.required[i] === 1 : ev.outcome === 'ok';
+    if (ev.invokeMs > spec.cutoff) return;
+    const early = ev.invokeMs < spec.start;
+    if (early && ev.outcome === 'ok' && (ev.completeMs as number) < spec.start) return;
+    const required = !early && (spec.required ? spec.required[i] === 1 : ev.outcome === 'ok');
     const op = ev.op;
-    if (i === probe) {
+    if (i === spec.probe) {
       raw.push({ ev, kind: K_PROBE, a: 0, b: 0, required: true });
       return;
     }
     if (!required) {
+      // Acknowledged, but outside the part checked: its effect is known, its timing is not.
+      if (ev.outcome === 'ok' && ((op.f === 'cas' && ev.result === false) || (op.f === 'delete' && ev.result === false))) return;
       switch (op.f) {
         case 'read':
           return;
@@ -295,24 +437,38 @@ function buildProblem(events: HistoryEvent[], values: Values, prefix: { cutoff: 
     }
   });
 
-  // An unknown-outcome op whose resulting value no operation observes can be left out: placed
-  // anywhere, the next op that observes the state would be a mutation (reads and applying cas
-  // would see its value), so removing it changes no result. That argument needs every
-  // observation to be an equality; a failed cas or a delete that reports existence observes
-  // inequality, so then nothing is left out.
+  // Unknown-outcome ops whose resulting value no op looks at (reads it, expects it in a cas,
+  // applied or failed) can mostly be left out. Placed anywhere, the op right after one either
+  // does not care (a write or blind delete overwrites it unseen; anything legal before it too
+  // stays legal) or is an observer of inequality it enables (a failed cas, now seeing "not e";
+  // after a write, a delete that reports the key existed). So a linearization needs at most one
+  // per such observer; and those writes (deletes) are interchangeable, each placeable anywhere
+  // after its invocation. Keep the earliest-invoked, as many as there are such observers.
+  const looked = new Set<number>();
+  let casFalse = 0;
+  let delExisted = 0;
+  for (const o of raw) {
+    if (o.kind === K_READ || o.kind === K_CAS_OK || o.kind === K_CAS_MAYBE || o.kind === K_CAS_FALSE) looked.add(o.a);
+    if (o.kind === K_DEL_ABSENT) looked.add(0);
+    if (o.kind === K_CAS_FALSE) casFalse++;
+    if (o.kind === K_DEL_EXISTED) delExisted++;
+  }
   const pruned: HistoryEvent[] = [];
-  let ops = raw;
-  if (!raw.some((o) => o.kind === K_CAS_FALSE || o.kind === K_DEL_EXISTED || o.kind === K_DEL_ABSENT)) {
-    const observed = new Set<number>();
-    for (const o of raw) if (o.kind === K_READ || o.kind === K_CAS_OK || o.kind === K_CAS_MAYBE) observed.add(o.a);
-    ops = raw.filter((o) => {
+  let keepWrites = casFalse + delExisted;
+  let keepDeletes = casFalse;
+  const ops = raw
+    .slice()
+    .sort((x, y) => x.ev.invokeMs - y.ev.invokeMs || x.ev.id - y.ev.id)
+    .filter((o) => {
       if (o.required) return true;
       const effect = o.kind === K_WRITE ? o.a : o.kind === K_CAS_MAYBE ? o.b : 0;
-      if (observed.has(effect)) return true;
+      if (looked.has(effect)) return true;
+      if (o.kind === K_WRITE && keepWrites > 0) return keepWrites--, true;
+      if (o.kind === K_DEL && keepDeletes > 0) return keepDeletes--, true;
+      if (o.kind === K_CAS_MAYBE && casFalse + delExisted > 0) return true;
       pruned.push(o.ev);
       return false;
     });
-  }
 
   const n = ops.length;
   const kind = new Uint8Array(n);
@@ -413,8 +569,6 @@ function isBlind(kind: number): boolean {
   return kind === K_WRITE || kind === K_DEL;
 }
 
-
-
 /**
  * The WGL search over one problem, as a depth-first search over configurations (the set of
  * placed ops, the state) with explicit frames. At each configuration the candidates are the ops
@@ -466,6 +620,8 @@ function isBlind(kind: number): boolean {
  */
 function search(p: Problem, initial: number, budget: number, enumerate: boolean): SearchOutcome {
   const { n, kind, a, b, callEntry, retEntry, entryOp, entryIsCall, entries } = p;
+  const ANY = p.valueCount; // the unknown start state of a window
+  const values = p.valueCount + 1;
   const probeStates = new Set<number>();
   let remaining = p.requiredCount;
   if (remaining === 0) {
@@ -493,8 +649,8 @@ function search(p: Problem, initial: number, budget: number, enumerate: boolean)
   };
 
   // Rule 2: unplaced required ops needing each value; unplaced ops able to set it.
-  const need = new Int32Array(p.valueCount);
-  const produce = new Int32Array(p.valueCount);
+  const need = new Int32Array(values);
+  const produce = new Int32Array(values);
   const needs = new Int32Array(n);
   const produces = new Int32Array(n);
   for (let op = 0; op < n; op++) {
@@ -508,7 +664,7 @@ function search(p: Problem, initial: number, budget: number, enumerate: boolean)
   // Rule 4: which required blind mutations nothing observes (forced retroactive placement).
   const unobserved = new Uint8Array(n);
   {
-    const observed = new Int32Array(p.valueCount);
+    const observed = new Int32Array(values);
     // Observers of inequality, as prefix counts over the entry positions of calls and returns:
     // failed cas and probes (any state), deletes that report existence (a write's state).
     const anyCall = new Int32Array(entries + 2);
@@ -569,7 +725,7 @@ function search(p: Problem, initial: number, budget: number, enumerate: boolean)
   const anonymous = new Uint8Array(n); // 1: a delete (always), 2: a write (while its value is dead)
   const placed = new Uint8Array(n);
   const looksAt = new Int32Array(n).fill(-1);
-  const lookers = new Int32Array(p.valueCount);
+  const lookers = new Int32Array(values);
   const writersOfValue = new Map<number, number[]>(); // unknown-outcome writes, by value
   const anonDBefore = new Int32Array(entries + 2);
   const fenAnon = new Int32Array(entries + 2);
@@ -682,7 +838,7 @@ function search(p: Problem, initial: number, budget: number, enumerate: boolean)
     bigger.set(pool);
     pool = bigger;
   };
-  const enabling = new Int32Array(p.valueCount); // stamp per value (rule 3)
+  const enabling = new Int32Array(values); // stamp per value (rule 3)
   let stamp = 0;
   let depth = 0;
   let state = initial;
@@ -700,7 +856,7 @@ function search(p: Problem, initial: number, budget: number, enumerate: boolean)
     for (; e >= 0 && entryIsCall[e] === 1; e = next[e]!) {
       const op = entryOp[e]!;
       const k = kind[op]!;
-      if (isObserver(k) && step(k, state, a[op]!, b[op]!) >= 0) {
+      if (state !== ANY && isObserver(k) && step(k, state, a[op]!, b[op]!, ANY) >= 0) {
         ensurePool(start + 1);
         pool[start] = op; // rule 1: forced
         end = start + 1;
@@ -718,7 +874,8 @@ function search(p: Problem, initial: number, budget: number, enumerate: boolean)
     }
     while (e >= 0 && entryIsCall[e] === 1) e = next[e]!;
     frameFirstRet[depth] = e; // there is one while ops must still be placed
-    if (!forced) {
+    if (!forced && state !== ANY) {
+      // (At the unknown start state, rules 1, 3 and 4 are off: their arguments need a known one.)
       const due = entryOp[e]!;
       const dk = kind[due]!;
       const back = (dk === K_WRITE && frameBackW[depth]! > callEntry[due]!) || (dk === K_DEL && frameBackD[depth]! > callEntry[due]!);
@@ -832,7 +989,7 @@ function search(p: Problem, initial: number, budget: number, enumerate: boolean)
     const retro = v < 0;
     const op = retro ? -1 - v : v;
     const k = kind[op]!;
-    const ns = retro ? state : step(k, state, a[op]!, b[op]!);
+    const ns = retro ? state : step(k, state, a[op]!, b[op]!, ANY);
     if (ns < 0) continue;
     // Rule 2: leaving a value nothing can set again, or placing (retroactively) the last op
     // that could set a value, while something still needs it.
@@ -896,6 +1053,36 @@ function search(p: Problem, initial: number, budget: number, enumerate: boolean)
     }
     if (++states > budget) return { verdict: 'budget', states: states - 1, probeStates };
   }
+}
+
+/**
+ * The search from each of several initial states (a window's start may hold anything): 'ok'
+ * when one succeeds (enumerating: the union of what the probe saw), 'fail' when all fail,
+ * 'budget' when none succeeded and one ran out. The budget is shared.
+ */
+function searchFrom(p: Problem, initials: readonly number[], budget: number, enumerate: boolean): SearchOutcome {
+  const probeStates = new Set<number>();
+  let states = 0;
+  let outOfBudget = false;
+  for (const initial of initials) {
+    const r = search(p, initial, budget - states, enumerate);
+    states += r.states;
+    if (r.verdict === 'budget') {
+      outOfBudget = true;
+      break;
+    }
+    if (r.verdict === 'ok') {
+      if (!enumerate) return { verdict: 'ok', states, probeStates };
+      for (const x of r.probeStates) probeStates.add(x);
+    }
+  }
+  if (probeStates.size > 0) return { verdict: outOfBudget ? 'budget' : 'ok', states, probeStates };
+  return { verdict: outOfBudget ? 'budget' : 'fail', states, probeStates };
+}
+
+/** The state to search from: the initial value for the whole history, else unknown (see step). */
+function initialsFor(p: Problem, spec: Spec, initialId: number): number[] {
+  return spec.start === -Infinity ? [initialId] : [p.valueCount];
 }
 
 /** A definite violation found without search (see impossibleObservation). */
@@ -1053,18 +1240,24 @@ function listEvents(title: string, list: HistoryEvent[], origin: number, max = 4
 }
 
 /**
- * Narrows a failing key down to its culprit: the earliest-completing acknowledged op such that
- * the prefix of the history up to its completion has no linearization (binary search: a prefix
- * that fails stays failing when extended). Then a probe in the culprit's place collects what
- * the register could hold there, and the window is what a human needs to see why.
+ * Explains a failing key. Without search (precheck): the observer and the writers it could not
+ * have seen. Otherwise, narrowed down to the smallest window: its end is the culprit, the
+ * earliest-completing acknowledged op such that the history (or the failing window) up to its
+ * completion has no linearization (binary search: a failing prefix stays failing when
+ * extended); its start is the latest point from which, whatever the register held there, the
+ * ops up to the culprit still have none (binary search again: a failing window stays failing
+ * when it starts earlier). Then a probe in the culprit's place collects what the register
+ * could hold there.
  */
-function explainKey(key: string, events: HistoryEvent[], initial: string | null, budget: number, origin: number, precheck: Impossible | null): Explained {
+function explainKey(key: string, events: HistoryEvent[], initial: string | null, budget: number, origin: number, failure: KeyFailure): Explained {
   const values = new Values();
   const initialId = values.id(initial);
   const k = JSON.stringify(key);
   const lines: string[] = [];
   let states = 0;
+  const at = (t: number): string => `${(t - origin).toFixed(1)} ms`;
 
+  const precheck = failure.precheck;
   if (precheck) {
     const { reader, value } = precheck;
     const v = formatValue(value);
@@ -1072,8 +1265,9 @@ function explainKey(key: string, events: HistoryEvent[], initial: string | null,
     lines.push(`This operation observed ${v}${value === null ? ' (the key missing)' : ''}:`);
     lines.push(`    ${formatEvent(reader, origin)}`);
     const window = new Set<HistoryEvent>([reader]);
+    const failed = writersOf(events, value).filter((e) => e.outcome === 'fail');
     if (precheck.writers.length === 0) {
-      lines.push(`but no operation in the history ${value === null ? 'deletes the key, and it did not start missing' : `writes ${v}`}.`);
+      lines.push(`but no operation in the history ${value === null ? 'deletes the key, and it did not start missing' : `writes ${v}`}${failed.length > 0 ? ' and did not fail' : ''}.`);
     } else {
       lines.push(`but nothing could have set it: every operation that ${value === null ? 'deletes the key' : `writes ${v}`} was invoked after it completed, or was overwritten before it was invoked:`);
       const shown = precheck.writers.slice(0, 10);
@@ -1087,77 +1281,112 @@ function explainKey(key: string, events: HistoryEvent[], initial: string | null,
       }
       if (precheck.writers.length > shown.length) lines.push(`    … and ${precheck.writers.length - shown.length} more, all the same`);
     }
+    if (failed.length > 0) {
+      lines.push(...listEvents(`Failed (so never took effect):`, failed, origin, 10));
+      for (const e of failed.slice(0, 10)) window.add(e);
+    }
     lines.push(`(An overwrite counts when it was invoked after the writer completed and completed before the observer was invoked.)`);
     lines.push(`The register starts as ${formatValue(initial)}; times are ms since the history's first invocation.`);
     const list = [...window].sort((x, y) => x.invokeMs - y.invokeMs || x.id - y.id);
     return { culprit: reader, window: list, possibleValues: null, text: lines.join('\n'), states };
   }
 
-  // The acknowledged ops in completion order; prefix i requires the first i + 1 of them.
+  /** Whether the part of the history `spec` covers has no linearization; null: out of budget. */
+  const fails = (spec: Spec): boolean | null => {
+    const p = buildProblem(events, values, spec);
+    const r = searchFrom(p, initialsFor(p, spec, initialId), budget, false);
+    states += r.states;
+    return r.verdict === 'budget' ? null : r.verdict === 'fail';
+  };
+
+  // The culprit: the acknowledged ops of the window in completion order; prefix i requires the
+  // first i + 1 of them (those invoked before a later start turn optional by themselves).
+  const win = failure.window ?? WHOLE;
   const indexOf = new Map<HistoryEvent, number>();
   events.forEach((e, i) => indexOf.set(e, i));
-  const acked = events.filter((e) => e.outcome === 'ok').sort((x, y) => (x.completeMs as number) - (y.completeMs as number) || x.id - y.id);
-  const prefix = (i: number): { cutoff: number; required: Uint8Array } => {
+  const acked = events
+    .filter((e) => e.outcome === 'ok' && e.invokeMs >= win.start && (e.completeMs as number) <= win.cutoff)
+    .sort((x, y) => (x.completeMs as number) - (y.completeMs as number) || x.id - y.id);
+  const prefix = (i: number, start: number, probe = -1): Spec => {
     const required = new Uint8Array(events.length);
     for (let j = 0; j <= i; j++) required[indexOf.get(acked[j]!)!] = 1;
-    return { cutoff: acked[i]!.completeMs as number, required };
+    return { start, cutoff: acked[i]!.completeMs as number, required, probe };
   };
-  let lo = 0;
-  let hi = acked.length - 1; // the whole history fails: so does its prefix up to the last acknowledgement
   let approximate = false;
+  let lo = 0;
+  let hi = acked.length - 1; // the window fails: so does its prefix up to its last acknowledgement
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    const r = search(buildProblem(events, values, prefix(mid), -1), initialId, budget, false);
-    states += r.states;
-    if (r.verdict === 'fail') hi = mid;
+    const r = fails(prefix(mid, win.start));
+    if (r === true) hi = mid;
     else {
-      if (r.verdict === 'budget') approximate = true;
+      if (r === null) approximate = true;
       lo = mid + 1;
     }
   }
   const culprit = acked[hi]!;
-  const cut = prefix(hi);
-  const probeRun = search(buildProblem(events, values, cut, indexOf.get(culprit)!), initialId, budget, true);
-  states += probeRun.states;
-  const possibleIds = probeRun.verdict === 'ok' ? [...probeRun.probeStates].sort((x, y) => x - y) : null;
-  const possibleValues = possibleIds ? possibleIds.map((id) => values.value(id)) : null;
-
-  // The window: the last operations to complete before the culprit was invoked (no other op
-  // completed after they did and before the culprit began; they hold whatever state the
-  // culprit starts from) up to the culprit's completion.
   const T = culprit.completeMs as number;
-  const before = acked.slice(0, hi).filter((e) => (e.completeMs as number) < culprit.invokeMs);
-  let maxInvoke = -Infinity;
-  for (const e of before) maxInvoke = Math.max(maxInvoke, e.invokeMs);
-  let start = -Infinity;
-  for (const e of before) if ((e.completeMs as number) >= maxInvoke) start = start === -Infinity ? e.invokeMs : Math.min(start, e.invokeMs);
-  const problem = buildProblem(events, values, cut, -1);
-  const pruned = new Set(problem.pruned);
+
+  // The start: the latest invocation time (up to the culprit's) from which it still fails.
+  const starts = [win.start, ...new Set(events.filter((e) => e.invokeMs > win.start && e.invokeMs <= culprit.invokeMs).map((e) => e.invokeMs))].sort((x, y) => x - y);
+  let slo = 0; // starts[slo] fails
+  let shi = starts.length - 1;
+  while (slo < shi) {
+    const mid = (slo + shi + 1) >> 1;
+    if (fails(prefix(hi, starts[mid]!)) === true) slo = mid;
+    else shi = mid - 1;
+  }
+  const start = starts[slo]!;
+  const spec = prefix(hi, start);
+
+  const problem = buildProblem(events, values, spec);
+  // What the register could hold at the culprit: over the whole history up to it if the search
+  // affords it, else over the window (where it may also hold whatever it held at the start).
+  let possibleValues: (string | null)[] | null = null;
+  for (const from of start === -Infinity ? [start] : [-Infinity, start]) {
+    const probeProblem = buildProblem(events, values, prefix(hi, from, indexOf.get(culprit)!));
+    const probeRun = searchFrom(probeProblem, initialsFor(probeProblem, { ...spec, start: from }, initialId), from === start ? budget : Math.min(budget, PROBE_BUDGET), true);
+    states += probeRun.states;
+    if (probeRun.verdict !== 'ok') continue;
+    possibleValues = [...probeRun.probeStates].sort((x, y) => x - y).map((id) => (id === probeProblem.valueCount ? ANY_VALUE : values.value(id)));
+    break;
+  }
+
+  // The window's ops: those that must take effect in it, those that may (unknown outcome, or
+  // completing after the culprit), and, apart, those already running at its start.
+  const inProblem = new Set(problem.ev);
   const window: HistoryEvent[] = [];
-  const olderUnknown: HistoryEvent[] = [];
+  const running: HistoryEvent[] = [];
   for (const e of events) {
-    if (e.outcome === 'fail' || e.invokeMs > T || pruned.has(e)) continue;
-    const ackedInPrefix = cut.required[indexOf.get(e)!] === 1;
-    if (!ackedInPrefix && e.op.f === 'read') continue; // unfinished reads constrain nothing
-    const end = ackedInPrefix ? (e.completeMs as number) : Infinity;
-    if (end < start) continue;
-    if (e.outcome === 'unknown' && e.invokeMs < start) olderUnknown.push(e);
+    if (!inProblem.has(e)) continue;
+    if (e.invokeMs < start) running.push(e);
     else window.push(e);
   }
   window.sort((x, y) => x.invokeMs - y.invokeMs || x.id - y.id);
+  running.sort((x, y) => x.invokeMs - y.invokeMs || x.id - y.id);
 
   lines.push(`key ${k} is not linearizable.`);
-  lines.push(
-    `Every operation that completed before the one below fits some linearization${approximate ? ' (as far as the search budget could tell)' : ''}; ` +
-      `with it, none does:`,
-  );
+  if (start === -Infinity) {
+    lines.push(
+      `Every operation that completed before the one below fits some linearization${approximate ? ' (as far as the search budget could tell)' : ''}; with it, none does:`,
+    );
+  } else {
+    lines.push(
+      `Whatever the register held at ${at(start)}, the operations from then until the one below completed (at ${at(T)}) have no linearization` +
+        `${approximate ? ' (found within the search budget; an earlier end may exist)' : ', and none ending earlier fails'}:`,
+    );
+  }
   lines.push(`    ${formatEvent(culprit, origin)}`);
   const needed = needsValue(culprit);
-  const possible = possibleValues ? possibleValues.map(formatValue).join(', ') : null;
+  const possible = possibleValues ? possibleValues.map((v) => (v === ANY_VALUE ? v : formatValue(v))).join(', ') : null;
   if (possible !== null) {
     const where = 'at any point within its interval, in any valid order of the operations up to its completion';
     const extra = problem.pruned.length > 0 ? ` (ignoring ${problem.pruned.length} unknown-outcome write(s) whose value nothing ever observed)` : '';
-    if (needed !== undefined) {
+    if (needed !== undefined && possibleValues?.includes(needed)) {
+      lines.push(
+        `The register could hold ${possible} ${where}, so it could see ${formatValue(needed)}; but then its effect contradicts operations that must be placed after it${extra}.`,
+      );
+    } else if (needed !== undefined) {
       lines.push(`It observed ${formatValue(needed)}, but the register could only hold ${possible} ${where}${extra}.`);
     } else if (culprit.op.f === 'cas' && culprit.result === false) {
       lines.push(`It failed, so the register did not hold ${formatValue(culprit.op.expected)}; but the register could only hold ${possible} ${where}${extra}.`);
@@ -1174,15 +1403,10 @@ function explainKey(key: string, events: HistoryEvent[], initial: string | null,
     if (writers.length === 0) lines.push(`No operation in the history writes ${formatValue(needed)}.`);
     else lines.push(...listEvents(`Operations that write ${formatValue(needed)}:`, writers, origin, 10));
   }
-  const from = start === -Infinity ? 'the start of the history' : `${(start - origin).toFixed(1)} ms`;
-  lines.push(
-    ...listEvents(
-      `The window, from ${from} (the last operations to complete before it was invoked) to its completion at ${(T - origin).toFixed(1)} ms:`,
-      window,
-      origin,
-    ),
-  );
-  if (olderUnknown.length > 0) lines.push(...listEvents('Unknown-outcome operations invoked earlier, which may take effect in the window:', olderUnknown, origin, 10));
-  lines.push(`The register starts as ${formatValue(initial)}; times are ms since the history's first invocation.`);
-  return { culprit, window, possibleValues, text: lines.join('\n'), states };
+  const from = start === -Infinity ? 'the start of the history' : at(start);
+  lines.push(...listEvents(`The window, from ${from} to ${at(T)}:`, window, origin));
+  if (running.length > 0) lines.push(...listEvents(`Already running at ${at(start)}, and so possibly taking effect before the window or inside it:`, running, origin, 10));
+  if (start === -Infinity) lines.push(`The register starts as ${formatValue(initial)}; times are ms since the history's first invocation.`);
+  else lines.push(`Times are ms since the history's first invocation.`);
+  return { culprit, window: [...running, ...window], possibleValues, text: lines.join('\n'), states };
 }
