@@ -38,9 +38,9 @@ import { formatEvent, formatValue, historyOrigin, type History, type HistoryEven
 
 export interface LinearizabilityOptions {
   /**
-   * Per key: how many distinct configurations the search may visit before it answers
-   * `unknown` (each costs ~100 bytes). Default 1,000,000. The explanation of a failure runs a few
-   * more searches, each with the same budget.
+   * Per key: how many distinct configurations the search may visit before it answers `unknown`
+   * (each costs ~100 bytes while its search runs). Default 1,000,000. Explaining a failure may
+   * visit as many again.
    */
   maxStates?: number;
   /** What every key holds before the history starts. Default: missing (null). */
@@ -168,8 +168,8 @@ interface KeyFailure {
 
 type KeyVerdict = { verdict: 'ok'; states: number } | KeyFailure | { verdict: 'budget'; states: number; ops: number };
 
-/** Ops to check in a window: this many (by invocation), then 8 times as many; half overlapping. */
-const WINDOW_OPS = [32, 256];
+/** Ops to check in a window: this many (by invocation), then more; half overlapping. */
+const WINDOW_OPS = [8, 32, 256];
 /** The most configurations one window's search may visit. */
 const WINDOW_BUDGET = 20_000;
 /** The most configurations the explanation spends on what the register could hold, over the whole history. */
@@ -602,13 +602,18 @@ function isBlind(kind: number): boolean {
  *    it in real time), that is forced. Which ops may go back depends on the path, so the memo
  *    remembers it with the configuration. (Deletes that report existence are not treated so:
  *    two of them cannot go before the same mutation.)
- * 5. Order. Candidates are tried earliest completion first (unknown-outcome ops last), the
+ * 5. Unknown outcomes. An op that need not take effect at all is a candidate only when it makes
+ *    a blocked candidate legal (otherwise the op after it overwrites it unseen or does not care,
+ *    and leaving it out changes nothing), or when it is blind, changes nothing, and a pending
+ *    write may go back before it (rule 4). Interchangeable ones (deletes; writes of values
+ *    nothing looks at any more) are tried once; the memo counts them instead of naming them.
+ * 6. Order. Candidates are tried earliest completion first (unknown-outcome ops last), the
  *    order a real system most likely applied them in, so a linearizable history is usually
  *    found with little backtracking.
- *    An unknown-outcome op (which need not take effect at all) is a candidate only when it
- *    makes a blocked candidate legal: otherwise the op after it overwrites it unseen or does
- *    not care, and leaving it out entirely changes nothing. Of interchangeable ones (deletes;
- *    writes of values nothing looks at), only one is tried.
+ *
+ * A window starts from an unknown state (see step): there, rules 1, 3 and 4 are off (their
+ * arguments need a known state), and unknown-outcome ops are not placed first (starting from
+ * their value does as well).
  *
  * Unread writes and writes whose readers come much later otherwise multiply the configurations
  * by the ways of interleaving them, which is what makes refuting a history expensive.
@@ -888,9 +893,11 @@ function search(p: Problem, initial: number, budget: number, enumerate: boolean)
         let anyValue = false;
         let anyNonNull = false;
         let anyOther = false;
+        let blindPending = false; // a required write or blind delete among the candidates
         for (let i = start; i < end; i++) {
           const op = pool[i]!;
           const k = kind[op]!;
+          if (isBlind(k) && retEntry[op]! >= 0) blindPending = true;
           if (k === K_READ || ((k === K_CAS_OK || k === K_CAS_MAYBE) && state !== a[op])) enabling[a[op]!] = stamp;
           else if (k === K_DEL_ABSENT) enabling[0] = stamp;
           else if (k === K_CAS_FALSE) anyOther = true;
@@ -907,7 +914,9 @@ function search(p: Problem, initial: number, budget: number, enumerate: boolean)
             // Rule 3 for ops that need not take effect: only to enable a blocked candidate.
             if (k === K_CAS_MAYBE && state !== a[op]) continue;
             const v = k === K_WRITE ? a[op]! : k === K_CAS_MAYBE ? b[op]! : 0;
-            if (v === state || !(anyValue || enabling[v] === stamp || anyOther || (anyNonNull && v !== 0))) continue;
+            // (A blind one that changes nothing may still be what a pending write goes back
+            // before, retroactively: rule 4.)
+            if (v === state ? !(isBlind(k) && blindPending) : !(anyValue || enabling[v] === stamp || anyOther || (anyNonNull && v !== 0))) continue;
             // One of each kind of interchangeable ones is enough.
             if (anonymous[op] === 1) {
               if (anonymousDelete) continue;
@@ -931,6 +940,12 @@ function search(p: Problem, initial: number, budget: number, enumerate: boolean)
           end++;
         }
       }
+    } else if (state === ANY) {
+      // An op that need not take effect is not placed first: starting from its value instead
+      // (which the unknown state allows) and leaving it out does as well.
+      let j = start;
+      for (let i = start; i < end; i++) if (retEntry[pool[i]!]! >= 0) pool[j++] = pool[i]!;
+      end = j;
     }
     ensurePool(end + 1);
     frameStart[depth] = start;
@@ -1293,8 +1308,9 @@ function explainKey(key: string, events: HistoryEvent[], initial: string | null,
 
   /** Whether the part of the history `spec` covers has no linearization; null: out of budget. */
   const fails = (spec: Spec): boolean | null => {
+    if (states >= budget) return null;
     const p = buildProblem(events, values, spec);
-    const r = searchFrom(p, initialsFor(p, spec, initialId), budget, false);
+    const r = searchFrom(p, initialsFor(p, spec, initialId), budget - states, false);
     states += r.states;
     return r.verdict === 'budget' ? null : r.verdict === 'fail';
   };
@@ -1343,9 +1359,19 @@ function explainKey(key: string, events: HistoryEvent[], initial: string | null,
   // What the register could hold at the culprit: over the whole history up to it if the search
   // affords it, else over the window (where it may also hold whatever it held at the start).
   let possibleValues: (string | null)[] | null = null;
+  /** The whole history up to the culprit (every acknowledged op completing no later), the culprit probed. */
+  const wholePrefix = (): Spec => {
+    const required = new Uint8Array(events.length);
+    events.forEach((e, i) => {
+      const done = e.completeMs as number;
+      if (e.outcome === 'ok' && (done < T || (done === T && e.id <= culprit.id))) required[i] = 1;
+    });
+    return { start: -Infinity, cutoff: T, required, probe: indexOf.get(culprit)! };
+  };
   for (const from of start === -Infinity ? [start] : [-Infinity, start]) {
-    const probeProblem = buildProblem(events, values, prefix(hi, from, indexOf.get(culprit)!));
-    const probeRun = searchFrom(probeProblem, initialsFor(probeProblem, { ...spec, start: from }, initialId), from === start ? budget : Math.min(budget, PROBE_BUDGET), true);
+    const probeProblem = buildProblem(events, values, from === start ? prefix(hi, from, indexOf.get(culprit)!) : wholePrefix());
+    const left = Math.max(1, budget - states);
+    const probeRun = searchFrom(probeProblem, initialsFor(probeProblem, { ...spec, start: from }, initialId), from === start ? left : Math.min(left, PROBE_BUDGET), true);
     states += probeRun.states;
     if (probeRun.verdict !== 'ok') continue;
     possibleValues = [...probeRun.probeStates].sort((x, y) => x - y).map((id) => (id === probeProblem.valueCount ? ANY_VALUE : values.value(id)));
@@ -1381,7 +1407,7 @@ function explainKey(key: string, events: HistoryEvent[], initial: string | null,
   const possible = possibleValues ? possibleValues.map((v) => (v === ANY_VALUE ? v : formatValue(v))).join(', ') : null;
   if (possible !== null) {
     const where = 'at any point within its interval, in any valid order of the operations up to its completion';
-    const extra = problem.pruned.length > 0 ? ` (ignoring ${problem.pruned.length} unknown-outcome write(s) whose value nothing ever observed)` : '';
+    const extra = problem.pruned.length > 0 ? ` (leaving out ${problem.pruned.length} unknown-outcome operation(s) whose value nothing looks at)` : '';
     if (needed !== undefined && possibleValues?.includes(needed)) {
       lines.push(
         `The register could hold ${possible} ${where}, so it could see ${formatValue(needed)}; but then its effect contradicts operations that must be placed after it${extra}.`,
@@ -1401,7 +1427,12 @@ function explainKey(key: string, events: HistoryEvent[], initial: string | null,
   if (needed !== undefined) {
     const writers = writersOf(events, needed);
     if (writers.length === 0) lines.push(`No operation in the history writes ${formatValue(needed)}.`);
-    else lines.push(...listEvents(`Operations that write ${formatValue(needed)}:`, writers, origin, 10));
+    else {
+      lines.push(...listEvents(`Operations that write ${formatValue(needed)}:`, writers, origin, 10));
+      if (start !== -Infinity && writers.every((w) => w.outcome === 'ok' && (w.completeMs as number) < start)) {
+        lines.push(`(All completed before the window began: inside it, the register holds ${formatValue(needed)} only if it did at the start.)`);
+      }
+    }
   }
   const from = start === -Infinity ? 'the start of the history' : at(start);
   lines.push(...listEvents(`The window, from ${from} to ${at(T)}:`, window, origin));
