@@ -1,0 +1,1 @@
+// @mk/api: the object model every component shares (DESIGN.md, packages/api).

@@ -1,0 +1,1 @@
+// @mk/client: how every component and mkctl talk to the API servers.
