@@ -1,1 +1,2 @@
 // @mk/client: how every component and mkctl talk to the API servers.
+export * from './workqueue';
