@@ -58,8 +58,16 @@ export class RawNode {
    * the caller learns of success when the entry is applied. Throws ProposalDroppedError.
    */
   propose(data: Uint8Array): void {
+    this.proposeBatch([data]);
+  }
+
+  /**
+   * Proposes several entries in one message: one append and one broadcast for all of them (a
+   * driver batching the proposals that arrived while it was busy). All or none are taken.
+   */
+  proposeBatch(data: Uint8Array[]): void {
     const m = emptyMessage(MessageType.Prop, this.raft.id, this.raft.id, 0);
-    m.entries = [{ term: 0, index: 0, type: EntryType.Normal, data }];
+    m.entries = data.map((d) => ({ term: 0, index: 0, type: EntryType.Normal, data: d }));
     this.raft.step(m);
   }
 

@@ -1,4 +1,4 @@
-import { Entry, MemoryStorage, Message, MessageType, ProgressState, RawNode, StateType } from './index';
+import { Entry, MemoryStorage, Message, MessageType, ProgressState, ProposalDroppedError, RawNode, StateType } from './index';
 import {
   ELECTION_TICK,
   Network,
@@ -288,5 +288,34 @@ describe('§5.4.2 committing entries from previous terms (Figure 8)', () => {
     expect(net.state(5)).toBe(StateType.Follower);
     expect(net.logTerms(5)).toEqual(net.logTerms(1));
     expect(net.appliedData(5)).toEqual(['x']);
+  });
+});
+
+describe('batched proposals (RawNode.proposeBatch)', () => {
+  it('a batch proposed on the leader is appended in order with one MsgApp per follower, and applied everywhere', () => {
+    const net = new Network([1, 2, 3], { preVote: false });
+    net.elect(1);
+    net.clearSent();
+    net.node(1).proposeBatch([bytes('a'), bytes('b'), bytes('c')]);
+    net.stabilize();
+    const apps = net.messages((m) => m.type === MessageType.App && m.entries.length > 0);
+    expect(apps.map((m) => [m.to, m.entries.length])).toEqual([[2, 3], [3, 3]]);
+    for (const id of [1, 2, 3]) expect(net.appliedData(id).slice(-3)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a batch proposed on a follower is forwarded as one MsgProp and committed in order', () => {
+    const net = new Network([1, 2, 3], { preVote: false });
+    net.elect(1);
+    net.clearSent();
+    net.node(2).proposeBatch([bytes('x'), bytes('y')]);
+    net.stabilize();
+    const props = net.messages((m) => m.type === MessageType.Prop);
+    expect(props.map((m) => [m.from, m.to, m.entries.length])).toEqual([[2, 1, 2]]);
+    for (const id of [1, 2, 3]) expect(net.appliedData(id).slice(-2)).toEqual(['x', 'y']);
+  });
+
+  it('a batch without a leader is refused whole', () => {
+    const net = new Network([1, 2, 3], { preVote: false });
+    expect(() => net.node(1).proposeBatch([bytes('x'), bytes('y')])).toThrow(ProposalDroppedError);
   });
 });

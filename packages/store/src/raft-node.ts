@@ -44,16 +44,28 @@ export interface RaftNodeOptions {
   onApplied?: (applied: number) => void;
 }
 
+interface PendingProposal {
+  data: Uint8Array;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** Upper bound of one batch of proposals (a client request is at most 1.5 MiB). */
+const MAX_PROPOSAL_BATCH_BYTES = 4 * 1024 * 1024;
+
 /**
  * Drives one RawNode: every input (tick, peer message, proposal, read request) is queued and
- * stepped by a single loop which, for each Ready, does exactly what DESIGN.md prescribes:
- * persist hard state + entries (one LevelDB batch, fsynced when mustSync), send messages, apply
- * committed entries, advance. Inputs that arrive while a batch is being fsynced are stepped
- * together afterwards, so proposals are batched naturally (group commit).
+ * stepped by a single loop which, for each Ready: applies the committed entries already on this
+ * member's disk (in memory), persists hard state + entries + those effects (one LevelDB batch,
+ * fsynced when mustSync), sends messages (a leader sends first, see below), applies the rest,
+ * advances. Inputs that arrive while a batch is being fsynced are stepped together afterwards, so
+ * proposals are batched naturally (group commit) and no ack is counted before its own fsync.
  */
 export class RaftNode {
   private readonly raw: RawNode;
   private inbox: Array<() => void> = [];
+  /** Proposals waiting for the loop: stepped together as one batch (one append, one broadcast). */
+  private proposals: PendingProposal[] = [];
   private running = false;
   private stopped = false;
   private cancelTick: () => void = () => {};
@@ -127,7 +139,11 @@ export class RaftNode {
 
   /** Proposes `data`; rejects with ProposalDroppedError when Raft cannot take it now. */
   propose(data: Uint8Array): Promise<void> {
-    return this.call(() => this.raw.propose(data));
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      this.proposals.push({ data, resolve, reject });
+      this.kick();
+    });
   }
 
   proposeConfChange(cc: ConfChange): Promise<void> {
@@ -195,8 +211,9 @@ export class RaftNode {
         const work = this.inbox;
         this.inbox = [];
         for (const f of work) f();
+        this.proposeQueued();
         if (!this.raw.hasReady()) {
-          if (this.inbox.length === 0) break;
+          if (this.inbox.length === 0 && this.proposals.length === 0) break;
           continue;
         }
         await this.handleReady();
@@ -204,7 +221,29 @@ export class RaftNode {
     } finally {
       this.running = false;
       for (const w of this.idleWaiters.splice(0)) w();
-      if (this.inbox.length > 0 && !this.stopped && !this.failure) this.kick();
+      if ((this.inbox.length > 0 || this.proposals.length > 0) && !this.stopped && !this.failure) this.kick();
+    }
+  }
+
+  /**
+   * Steps the queued proposals as batches of up to MAX_PROPOSAL_BATCH_BYTES: under load, one
+   * message to the leader and one append per follower carry many client requests.
+   */
+  private proposeQueued(): void {
+    while (this.proposals.length > 0) {
+      let bytes = 0;
+      let n = 0;
+      while (n < this.proposals.length && (n === 0 || bytes + this.proposals[n]!.data.length <= MAX_PROPOSAL_BATCH_BYTES)) {
+        bytes += this.proposals[n]!.data.length;
+        n++;
+      }
+      const batch = this.proposals.splice(0, n);
+      try {
+        this.raw.proposeBatch(batch.map((p) => p.data));
+        for (const p of batch) p.resolve();
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+      }
     }
   }
 
@@ -218,32 +257,53 @@ export class RaftNode {
     const termVoteDurable = !rd.hardState || (rd.hardState.term === this.durable.term && rd.hardState.vote === this.durable.vote);
     const sendFirst = leading && termVoteDurable && !rd.snapshot;
     if (sendFirst && rd.messages.length > 0) this.o.transport.send(rd.messages);
-    // 1. persist (fsync when Raft needs it: new term, vote or entries)
-    await this.o.storage.save(rd);
+    // 1. apply committed entries that are durable here, in memory, before this Ready's fsync:
+    //    clients have their answers now rather than one fsync later (etcd too applies concurrently
+    //    with its WAL write). Their effects go to disk in the same atomic batch as this Ready's log
+    //    writes, so the applied index on disk never passes the log. Committed entries not yet on
+    //    this member's disk (a lone member's, or a follower's that arrive with their commit) and
+    //    snapshots wait until after the save: a lone member's ack must not precede its fsync.
+    const durableLast = rd.snapshot ? 0 : this.o.storage.lastIndex();
+    const early = rd.committedEntries.filter((e) => e.index <= durableLast);
+    const late = rd.committedEntries.slice(early.length);
+    const ops = this.applyEntries(early);
+    for (const rs of rd.readStates) this.o.onReadState?.(rs);
+    // 2. persist: hard state, entries and applied effects in one batch, fsynced when Raft needs it
+    //    (new term, vote or entries); effects alone are not fsynced: the log replays them
+    await this.o.storage.save(rd, ops);
     if (rd.hardState) this.durable = rd.hardState;
-    // 2. send
+    if (rd.snapshot || late.length > 0) {
+      const lateOps: DiskOp[] = [];
+      if (rd.snapshot) {
+        lateOps.push(...this.o.stateMachine.restore(rd.snapshot));
+        this.appliedIndex = rd.snapshot.metadata.index;
+        this.lastSnapshotIndex = rd.snapshot.metadata.index;
+      }
+      lateOps.push(...this.applyEntries(late));
+      if (rd.snapshot && late.length === 0) this.o.onApplied?.(this.appliedIndex);
+      await this.o.dataDir.write(lateOps, false);
+    }
+    // 3. send
     if (!sendFirst && rd.messages.length > 0) this.o.transport.send(rd.messages);
-    // 3. apply, writing the effect through (not fsynced: the Raft log replays it after a crash)
-    const ops: DiskOp[] = [];
-    if (rd.snapshot) {
-      ops.push(...this.o.stateMachine.restore(rd.snapshot));
-      this.appliedIndex = rd.snapshot.metadata.index;
-      this.lastSnapshotIndex = rd.snapshot.metadata.index;
-    }
-    for (const e of rd.committedEntries) {
-      ops.push(...this.o.stateMachine.apply(e));
-      this.appliedIndex = e.index;
-    }
-    if (ops.length > 0) await this.o.dataDir.write(ops, false);
     if (rd.softState) {
       this.soft = rd.softState;
       this.o.onSoftState?.(rd.softState);
     }
-    for (const rs of rd.readStates) this.o.onReadState?.(rs);
     // 4. advance
     this.raw.advance(rd);
-    if (rd.committedEntries.length > 0 || rd.snapshot) this.o.onApplied?.(this.appliedIndex);
     await this.maybeSnapshot();
+  }
+
+  /** Applies committed entries to the state machine in memory; returns the writes that persist them. */
+  private applyEntries(entries: Entry[]): DiskOp[] {
+    if (entries.length === 0) return [];
+    const ops: DiskOp[] = [];
+    for (const e of entries) {
+      ops.push(...this.o.stateMachine.apply(e));
+      this.appliedIndex = e.index;
+    }
+    this.o.onApplied?.(this.appliedIndex);
+    return ops;
   }
 
   private async maybeSnapshot(): Promise<void> {
@@ -258,6 +318,7 @@ export class RaftNode {
   /** A failed disk write leaves Raft's state unknown: stop serving rather than guess. */
   private fail(e: Error): void {
     this.failure = e;
+    for (const p of this.proposals.splice(0)) p.reject(e);
     this.stopped = true;
     this.cancelTick();
     this.o.logger.error('raft node stopped: a write to the data dir failed', { error: e.message });

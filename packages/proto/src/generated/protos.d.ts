@@ -2502,6 +2502,28 @@ export namespace mvccpb {
 
 export namespace mkstorepb {
 
+    interface IRaftBatch extends mkstorepb.RaftBatch.$Properties {
+    }
+
+    class RaftBatch {
+        constructor(properties?: mkstorepb.RaftBatch.$Properties);
+        $unknowns?: Uint8Array[];
+        messages: raftpb.Message.$Properties[];
+        static create(properties: mkstorepb.RaftBatch.$Shape): mkstorepb.RaftBatch & mkstorepb.RaftBatch.$Shape;
+        static create(properties?: mkstorepb.RaftBatch.$Properties): mkstorepb.RaftBatch;
+        static encode(message: mkstorepb.RaftBatch.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkstorepb.RaftBatch & mkstorepb.RaftBatch.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace RaftBatch {
+        interface $Properties {
+            messages?: (raftpb.Message.$Properties[]|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkstorepb.RaftBatch.$Properties;
+    }
+
     interface IRaftAck extends mkstorepb.RaftAck.$Properties {
     }
 

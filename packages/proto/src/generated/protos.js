@@ -18681,6 +18681,173 @@ $root.mkstorepb = (function() {
      */
     var mkstorepb = {};
 
+    mkstorepb.RaftBatch = (function() {
+
+        /**
+         * Properties of a RaftBatch.
+         * @typedef {Object} mkstorepb.RaftBatch.$Properties
+         * @property {Array.<raftpb.Message.$Properties>|null} [messages] RaftBatch messages
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a RaftBatch.
+         * @memberof mkstorepb
+         * @interface IRaftBatch
+         * @augments mkstorepb.RaftBatch.$Properties
+         * @deprecated Use mkstorepb.RaftBatch.$Properties instead.
+         */
+
+        /**
+         * Shape of a RaftBatch.
+         * @typedef {mkstorepb.RaftBatch.$Properties} mkstorepb.RaftBatch.$Shape
+         */
+
+        /**
+         * Constructs a new RaftBatch.
+         * @memberof mkstorepb
+         * @classdesc Represents a RaftBatch.
+         * @constructor
+         * @param {mkstorepb.RaftBatch.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var RaftBatch = function (properties) {
+            this.messages = [];
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * RaftBatch messages.
+         * @member {Array.<raftpb.Message.$Properties>} messages
+         * @memberof mkstorepb.RaftBatch
+         * @instance
+         */
+        RaftBatch.prototype.messages = $util.emptyArray;
+
+        /**
+         * Creates a new RaftBatch instance using the specified properties.
+         * @function create
+         * @memberof mkstorepb.RaftBatch
+         * @static
+         * @param {mkstorepb.RaftBatch.$Properties=} [properties] Properties to set
+         * @returns {mkstorepb.RaftBatch} RaftBatch instance
+         * @type {{
+         *   (properties: mkstorepb.RaftBatch.$Shape): mkstorepb.RaftBatch & mkstorepb.RaftBatch.$Shape;
+         *   (properties?: mkstorepb.RaftBatch.$Properties): mkstorepb.RaftBatch;
+         * }}
+         */
+        RaftBatch.create = function(properties) {
+            return new RaftBatch(properties);
+        };
+
+        /**
+         * Encodes the specified RaftBatch message. Does not implicitly {@link mkstorepb.RaftBatch.verify|verify} messages.
+         * @function encode
+         * @memberof mkstorepb.RaftBatch
+         * @static
+         * @param {mkstorepb.RaftBatch.$Properties} message RaftBatch message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        RaftBatch.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.messages != null && message.messages.length)
+                for (var i = 0; i < message.messages.length; ++i)
+                    $root.raftpb.Message.encode(message.messages[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a RaftBatch message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkstorepb.RaftBatch
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkstorepb.RaftBatch & mkstorepb.RaftBatch.$Shape} RaftBatch
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        RaftBatch.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkstorepb.RaftBatch();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.messages && message.messages.length))
+                            message.messages = [];
+                        message.messages.push($root.raftpb.Message.decode(reader, reader.size(), $undefined, _depth + 1));
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for RaftBatch
+         * @function getTypeUrl
+         * @memberof mkstorepb.RaftBatch
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        RaftBatch.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkstorepb.RaftBatch";
+        };
+
+        return RaftBatch;
+    })();
+
     mkstorepb.RaftAck = (function() {
 
         /**

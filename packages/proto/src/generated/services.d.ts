@@ -2,7 +2,7 @@
 // gRPC method descriptors for every service in proto/, nested by package. A method's `path` is
 // the gRPC path on the wire; `requestType`/`responseType` are the generated message classes in
 // ./protos. packages/proto/src/grpc.ts turns a service into a @grpc/grpc-js definition.
-import type { etcdserverpb, mkstorepb, raftpb } from './protos';
+import type { etcdserverpb, mkstorepb } from './protos';
 import type { MethodDescriptor } from '../descriptor';
 
 export declare const services: {
@@ -64,7 +64,7 @@ export declare const services: {
       readonly LeaseRenew: MethodDescriptor<typeof etcdserverpb.LeaseKeepAliveRequest, typeof etcdserverpb.LeaseKeepAliveResponse, false, false>;
       readonly LeaseTimeToLive: MethodDescriptor<typeof etcdserverpb.LeaseTimeToLiveRequest, typeof etcdserverpb.LeaseTimeToLiveResponse, false, false>;
       readonly Members: MethodDescriptor<typeof etcdserverpb.MemberListRequest, typeof etcdserverpb.MemberListResponse, false, false>;
-      readonly Raft: MethodDescriptor<typeof raftpb.Message, typeof mkstorepb.RaftAck, true, false>;
+      readonly Raft: MethodDescriptor<typeof mkstorepb.RaftBatch, typeof mkstorepb.RaftAck, true, false>;
     };
   };
 };

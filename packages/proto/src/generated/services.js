@@ -321,7 +321,7 @@ exports.services = {
         path: '/mkstorepb.Peer/Raft',
         requestStream: true,
         responseStream: false,
-        requestType: $protos.raftpb.Message,
+        requestType: $protos.mkstorepb.RaftBatch,
         responseType: $protos.mkstorepb.RaftAck,
       },
     },

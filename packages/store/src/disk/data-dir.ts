@@ -85,7 +85,13 @@ export class DataDir {
 
   async write(ops: DiskOp[], sync: boolean): Promise<void> {
     if (ops.length === 0) return;
-    await this.db.batch(ops, { sync });
+    // A chained batch: abstract-level's array form costs several times more CPU per operation.
+    const batch = this.db.batch();
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
+    await batch.write({ sync });
   }
 
   async close(): Promise<void> {

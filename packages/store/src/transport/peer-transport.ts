@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { ServiceClient, ServiceImplementation, addService, makeClientConstructor, raftpb, services } from '@mk/proto';
+import { ServiceClient, ServiceImplementation, addService, makeClientConstructor, mkstorepb, raftpb, services } from '@mk/proto';
 import { Message, MessageType, NodeId, SnapshotStatus } from '@mk/raft';
 import { Logger } from '@mk/shared';
 import { messageFromPb, messageToPb } from '../codec/raft';
@@ -26,7 +26,7 @@ const PeerClientCtor = makeClientConstructor(services.mkstorepb.Peer);
 
 /** One outgoing stream to a peer, reopened on the next send after it breaks. */
 class PeerStream {
-  private stream: grpc.ClientWritableStream<raftpb.Message.$Properties> | undefined;
+  private stream: grpc.ClientWritableStream<mkstorepb.RaftBatch.$Properties> | undefined;
   private broken = false;
 
   constructor(
@@ -36,15 +36,16 @@ class PeerStream {
     private readonly logger: Logger,
   ) {}
 
-  send(m: Message): void {
+  /** Writes `messages` (all for this peer) as one batch; Raft learns how a snapshot fared. */
+  send(messages: Message[]): void {
     const s = this.open();
-    const isSnap = m.type === MessageType.Snap;
-    s.write(messageToPb(m), () => {
-      if (isSnap) this.sink.reportSnapshot(this.id, this.broken ? SnapshotStatus.Failure : SnapshotStatus.Finish);
+    const snaps = messages.filter((m) => m.type === MessageType.Snap).length;
+    s.write({ messages: messages.map(messageToPb) }, () => {
+      for (let i = 0; i < snaps; i++) this.sink.reportSnapshot(this.id, this.broken ? SnapshotStatus.Failure : SnapshotStatus.Finish);
     });
   }
 
-  private open(): grpc.ClientWritableStream<raftpb.Message.$Properties> {
+  private open(): grpc.ClientWritableStream<mkstorepb.RaftBatch.$Properties> {
     if (this.stream && !this.broken) return this.stream;
     this.broken = false;
     const s = this.client.Raft((err) => {
@@ -100,14 +101,18 @@ export class PeerTransport {
     return this.peers.get(id)?.url;
   }
 
+  /** Sends a Ready's messages: one batch per peer, in order. */
   send(messages: Message[]): void {
+    const byPeer = new Map<NodeId, Message[]>();
     for (const m of messages) {
-      const p = this.peers.get(m.to);
-      if (!p) {
-        this.sink.reportUnreachable(m.to);
-        continue;
-      }
-      p.stream.send(m);
+      const list = byPeer.get(m.to);
+      if (list) list.push(m);
+      else byPeer.set(m.to, [m]);
+    }
+    for (const [to, list] of byPeer) {
+      const p = this.peers.get(to);
+      if (p) p.stream.send(list);
+      else this.sink.reportUnreachable(to);
     }
   }
 
@@ -118,15 +123,18 @@ export class PeerTransport {
   serve(server: grpc.Server, handlers: Partial<ServiceImplementation<typeof services.mkstorepb.Peer>> = {}): void {
     addService(server, services.mkstorepb.Peer, {
       Raft: (call, callback) => {
-        call.on('data', (p: raftpb.Message) => {
-          let m: Message;
-          try {
-            m = messageFromPb(p);
-          } catch (e) {
-            this.logger.warn('dropped a malformed peer message', { error: (e as Error).message });
-            return;
+        call.on('data', (batch: mkstorepb.RaftBatch) => {
+          // Decoded by protobufjs: the elements are Message instances, typed as their interface.
+          for (const p of batch.messages as raftpb.Message[]) {
+            let m: Message;
+            try {
+              m = messageFromPb(p);
+            } catch (e) {
+              this.logger.warn('dropped a malformed peer message', { error: (e as Error).message });
+              continue;
+            }
+            this.sink.step(m);
           }
-          this.sink.step(m);
         });
         call.on('end', () => callback(null, {}));
         call.on('error', () => {
