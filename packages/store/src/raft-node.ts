@@ -1,5 +1,5 @@
 import { Clock, Logger, Rng } from '@mk/shared';
-import { ConfChange, ConfState, Entry, HardState, Message, NodeId, RawNode, ReadState, Snapshot, SnapshotStatus, SoftState, StateType } from '@mk/raft';
+import { ConfChange, ConfState, Entry, EntryType, HardState, Message, MessageType, NodeId, RawNode, ReadState, Snapshot, SnapshotStatus, SoftState, StateType, emptyMessage } from '@mk/raft';
 import { DataDir } from './disk/data-dir';
 import { DiskOp } from './disk/keys';
 import { DiskRaftStorage } from './disk/raft-storage';
@@ -66,6 +66,8 @@ export class RaftNode {
   private inbox: Array<() => void> = [];
   /** Proposals waiting for the loop: stepped together as one batch (one append, one broadcast). */
   private proposals: PendingProposal[] = [];
+  /** Proposals a follower sends straight to its leader at the end of this event-loop turn. */
+  private forwarding: PendingProposal[] = [];
   private running = false;
   private stopped = false;
   private cancelTick: () => void = () => {};
@@ -140,10 +142,35 @@ export class RaftNode {
   /** Proposes `data`; rejects with ProposalDroppedError when Raft cannot take it now. */
   propose(data: Uint8Array): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.soft.raftState === StateType.Follower && this.soft.lead !== 0) return this.forward(data);
     return new Promise<void>((resolve, reject) => {
       this.proposals.push({ data, resolve, reject });
       this.kick();
     });
+  }
+
+  /**
+   * A follower that knows its leader forwards proposals at once (one message per event-loop turn)
+   * instead of through its loop, which may be waiting for an fsync: a forwarded proposal promises
+   * nothing about this member's state, so it need not wait for this member's disk. Raft would
+   * do the same (a follower's MsgProp goes to its leader, without a term); a lost one times out.
+   */
+  private forward(data: Uint8Array): Promise<void> {
+    if (this.forwarding.length === 0) {
+      setImmediate(() => {
+        const batch = this.forwarding.splice(0);
+        const lead = this.soft.lead;
+        if (this.soft.raftState !== StateType.Follower || lead === 0 || this.stopped) {
+          this.proposals.push(...batch);
+          this.kick();
+          return;
+        }
+        const entries = batch.map((p) => ({ term: 0, index: 0, type: EntryType.Normal, data: p.data }));
+        this.o.transport.send([{ ...emptyMessage(MessageType.Prop, lead, this.o.id, 0), entries }]);
+        for (const p of batch) p.resolve();
+      });
+    }
+    return new Promise<void>((resolve, reject) => this.forwarding.push({ data, resolve, reject }));
   }
 
   proposeConfChange(cc: ConfChange): Promise<void> {
