@@ -2500,6 +2500,421 @@ export namespace mvccpb {
     }
 }
 
+export namespace mkapi {
+
+    interface IObject extends mkapi.Object.$Properties {
+    }
+
+    class Object {
+        constructor(properties?: mkapi.Object.$Properties);
+        $unknowns?: Uint8Array[];
+        json: Uint8Array;
+        static create(properties: mkapi.Object.$Shape): mkapi.Object & mkapi.Object.$Shape;
+        static create(properties?: mkapi.Object.$Properties): mkapi.Object;
+        static encode(message: mkapi.Object.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.Object & mkapi.Object.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace Object {
+        interface $Properties {
+            json?: (Uint8Array|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.Object.$Properties;
+    }
+
+    interface IGetRequest extends mkapi.GetRequest.$Properties {
+    }
+
+    class GetRequest {
+        constructor(properties?: mkapi.GetRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        resource: string;
+        namespace: string;
+        name: string;
+        static create(properties: mkapi.GetRequest.$Shape): mkapi.GetRequest & mkapi.GetRequest.$Shape;
+        static create(properties?: mkapi.GetRequest.$Properties): mkapi.GetRequest;
+        static encode(message: mkapi.GetRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.GetRequest & mkapi.GetRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace GetRequest {
+        interface $Properties {
+            resource?: (string|null);
+            namespace?: (string|null);
+            name?: (string|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.GetRequest.$Properties;
+    }
+
+    interface IListRequest extends mkapi.ListRequest.$Properties {
+    }
+
+    class ListRequest {
+        constructor(properties?: mkapi.ListRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        resource: string;
+        namespace: string;
+        labelSelector: string;
+        fieldSelector: string;
+        limit: number;
+        continue: string;
+        resourceVersion: string;
+        static create(properties: mkapi.ListRequest.$Shape): mkapi.ListRequest & mkapi.ListRequest.$Shape;
+        static create(properties?: mkapi.ListRequest.$Properties): mkapi.ListRequest;
+        static encode(message: mkapi.ListRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.ListRequest & mkapi.ListRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace ListRequest {
+        interface $Properties {
+            resource?: (string|null);
+            namespace?: (string|null);
+            labelSelector?: (string|null);
+            fieldSelector?: (string|null);
+            limit?: (number|null);
+            "continue"?: (string|null);
+            resourceVersion?: (string|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.ListRequest.$Properties;
+    }
+
+    interface IObjectList extends mkapi.ObjectList.$Properties {
+    }
+
+    class ObjectList {
+        constructor(properties?: mkapi.ObjectList.$Properties);
+        $unknowns?: Uint8Array[];
+        items: Uint8Array[];
+        resourceVersion: string;
+        continue: string;
+        remainingItemCount: number;
+        static create(properties: mkapi.ObjectList.$Shape): mkapi.ObjectList & mkapi.ObjectList.$Shape;
+        static create(properties?: mkapi.ObjectList.$Properties): mkapi.ObjectList;
+        static encode(message: mkapi.ObjectList.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.ObjectList & mkapi.ObjectList.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace ObjectList {
+        interface $Properties {
+            items?: (Uint8Array[]|null);
+            resourceVersion?: (string|null);
+            "continue"?: (string|null);
+            remainingItemCount?: (number|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.ObjectList.$Properties;
+    }
+
+    interface ICreateRequest extends mkapi.CreateRequest.$Properties {
+    }
+
+    class CreateRequest {
+        constructor(properties?: mkapi.CreateRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        resource: string;
+        namespace: string;
+        json: Uint8Array;
+        dryRun: boolean;
+        static create(properties: mkapi.CreateRequest.$Shape): mkapi.CreateRequest & mkapi.CreateRequest.$Shape;
+        static create(properties?: mkapi.CreateRequest.$Properties): mkapi.CreateRequest;
+        static encode(message: mkapi.CreateRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.CreateRequest & mkapi.CreateRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace CreateRequest {
+        interface $Properties {
+            resource?: (string|null);
+            namespace?: (string|null);
+            json?: (Uint8Array|null);
+            dryRun?: (boolean|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.CreateRequest.$Properties;
+    }
+
+    interface IUpdateRequest extends mkapi.UpdateRequest.$Properties {
+    }
+
+    class UpdateRequest {
+        constructor(properties?: mkapi.UpdateRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        resource: string;
+        namespace: string;
+        name: string;
+        subresource: string;
+        json: Uint8Array;
+        dryRun: boolean;
+        static create(properties: mkapi.UpdateRequest.$Shape): mkapi.UpdateRequest & mkapi.UpdateRequest.$Shape;
+        static create(properties?: mkapi.UpdateRequest.$Properties): mkapi.UpdateRequest;
+        static encode(message: mkapi.UpdateRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.UpdateRequest & mkapi.UpdateRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace UpdateRequest {
+        interface $Properties {
+            resource?: (string|null);
+            namespace?: (string|null);
+            name?: (string|null);
+            subresource?: (string|null);
+            json?: (Uint8Array|null);
+            dryRun?: (boolean|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.UpdateRequest.$Properties;
+    }
+
+    interface IPatchRequest extends mkapi.PatchRequest.$Properties {
+    }
+
+    class PatchRequest {
+        constructor(properties?: mkapi.PatchRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        resource: string;
+        namespace: string;
+        name: string;
+        subresource: string;
+        patchType: string;
+        patch: Uint8Array;
+        dryRun: boolean;
+        static create(properties: mkapi.PatchRequest.$Shape): mkapi.PatchRequest & mkapi.PatchRequest.$Shape;
+        static create(properties?: mkapi.PatchRequest.$Properties): mkapi.PatchRequest;
+        static encode(message: mkapi.PatchRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.PatchRequest & mkapi.PatchRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace PatchRequest {
+        interface $Properties {
+            resource?: (string|null);
+            namespace?: (string|null);
+            name?: (string|null);
+            subresource?: (string|null);
+            patchType?: (string|null);
+            patch?: (Uint8Array|null);
+            dryRun?: (boolean|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.PatchRequest.$Properties;
+    }
+
+    interface IDeleteRequest extends mkapi.DeleteRequest.$Properties {
+    }
+
+    class DeleteRequest {
+        constructor(properties?: mkapi.DeleteRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        resource: string;
+        namespace: string;
+        name: string;
+        propagationPolicy: string;
+        gracePeriodSeconds: number;
+        preconditionUid: string;
+        preconditionResourceVersion: string;
+        dryRun: boolean;
+        static create(properties: mkapi.DeleteRequest.$Shape): mkapi.DeleteRequest & mkapi.DeleteRequest.$Shape;
+        static create(properties?: mkapi.DeleteRequest.$Properties): mkapi.DeleteRequest;
+        static encode(message: mkapi.DeleteRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.DeleteRequest & mkapi.DeleteRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace DeleteRequest {
+        interface $Properties {
+            resource?: (string|null);
+            namespace?: (string|null);
+            name?: (string|null);
+            propagationPolicy?: (string|null);
+            gracePeriodSeconds?: (number|null);
+            preconditionUid?: (string|null);
+            preconditionResourceVersion?: (string|null);
+            dryRun?: (boolean|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.DeleteRequest.$Properties;
+    }
+
+    interface IWatchRequest extends mkapi.WatchRequest.$Properties {
+    }
+
+    class WatchRequest {
+        constructor(properties?: mkapi.WatchRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        resource: string;
+        namespace: string;
+        labelSelector: string;
+        fieldSelector: string;
+        resourceVersion: string;
+        allowBookmarks: boolean;
+        static create(properties: mkapi.WatchRequest.$Shape): mkapi.WatchRequest & mkapi.WatchRequest.$Shape;
+        static create(properties?: mkapi.WatchRequest.$Properties): mkapi.WatchRequest;
+        static encode(message: mkapi.WatchRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.WatchRequest & mkapi.WatchRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace WatchRequest {
+        interface $Properties {
+            resource?: (string|null);
+            namespace?: (string|null);
+            labelSelector?: (string|null);
+            fieldSelector?: (string|null);
+            resourceVersion?: (string|null);
+            allowBookmarks?: (boolean|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.WatchRequest.$Properties;
+    }
+
+    interface IWatchEvent extends mkapi.WatchEvent.$Properties {
+    }
+
+    class WatchEvent {
+        constructor(properties?: mkapi.WatchEvent.$Properties);
+        $unknowns?: Uint8Array[];
+        type: string;
+        object: Uint8Array;
+        static create(properties: mkapi.WatchEvent.$Shape): mkapi.WatchEvent & mkapi.WatchEvent.$Shape;
+        static create(properties?: mkapi.WatchEvent.$Properties): mkapi.WatchEvent;
+        static encode(message: mkapi.WatchEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.WatchEvent & mkapi.WatchEvent.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace WatchEvent {
+        interface $Properties {
+            type?: (string|null);
+            object?: (Uint8Array|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.WatchEvent.$Properties;
+    }
+
+    interface IBindRequest extends mkapi.BindRequest.$Properties {
+    }
+
+    class BindRequest {
+        constructor(properties?: mkapi.BindRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        namespace: string;
+        name: string;
+        nodeName: string;
+        uid: string;
+        static create(properties: mkapi.BindRequest.$Shape): mkapi.BindRequest & mkapi.BindRequest.$Shape;
+        static create(properties?: mkapi.BindRequest.$Properties): mkapi.BindRequest;
+        static encode(message: mkapi.BindRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.BindRequest & mkapi.BindRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace BindRequest {
+        interface $Properties {
+            namespace?: (string|null);
+            name?: (string|null);
+            nodeName?: (string|null);
+            uid?: (string|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.BindRequest.$Properties;
+    }
+
+    interface IVersionRequest extends mkapi.VersionRequest.$Properties {
+    }
+
+    class VersionRequest {
+        constructor(properties?: mkapi.VersionRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        static create(properties: mkapi.VersionRequest.$Shape): mkapi.VersionRequest & mkapi.VersionRequest.$Shape;
+        static create(properties?: mkapi.VersionRequest.$Properties): mkapi.VersionRequest;
+        static encode(message: mkapi.VersionRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.VersionRequest & mkapi.VersionRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace VersionRequest {
+        interface $Properties {
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.VersionRequest.$Properties;
+    }
+
+    interface IVersionInfo extends mkapi.VersionInfo.$Properties {
+    }
+
+    class VersionInfo {
+        constructor(properties?: mkapi.VersionInfo.$Properties);
+        $unknowns?: Uint8Array[];
+        gitVersion: string;
+        platform: string;
+        store: string;
+        static create(properties: mkapi.VersionInfo.$Shape): mkapi.VersionInfo & mkapi.VersionInfo.$Shape;
+        static create(properties?: mkapi.VersionInfo.$Properties): mkapi.VersionInfo;
+        static encode(message: mkapi.VersionInfo.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.VersionInfo & mkapi.VersionInfo.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace VersionInfo {
+        interface $Properties {
+            gitVersion?: (string|null);
+            platform?: (string|null);
+            store?: (string|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.VersionInfo.$Properties;
+    }
+
+    interface IAPIResourcesRequest extends mkapi.APIResourcesRequest.$Properties {
+    }
+
+    class APIResourcesRequest {
+        constructor(properties?: mkapi.APIResourcesRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        static create(properties: mkapi.APIResourcesRequest.$Shape): mkapi.APIResourcesRequest & mkapi.APIResourcesRequest.$Shape;
+        static create(properties?: mkapi.APIResourcesRequest.$Properties): mkapi.APIResourcesRequest;
+        static encode(message: mkapi.APIResourcesRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.APIResourcesRequest & mkapi.APIResourcesRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace APIResourcesRequest {
+        interface $Properties {
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.APIResourcesRequest.$Properties;
+    }
+
+    interface IAPIResourceList extends mkapi.APIResourceList.$Properties {
+    }
+
+    class APIResourceList {
+        constructor(properties?: mkapi.APIResourceList.$Properties);
+        $unknowns?: Uint8Array[];
+        json: Uint8Array;
+        static create(properties: mkapi.APIResourceList.$Shape): mkapi.APIResourceList & mkapi.APIResourceList.$Shape;
+        static create(properties?: mkapi.APIResourceList.$Properties): mkapi.APIResourceList;
+        static encode(message: mkapi.APIResourceList.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.APIResourceList & mkapi.APIResourceList.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace APIResourceList {
+        interface $Properties {
+            json?: (Uint8Array|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.APIResourceList.$Properties;
+    }
+}
+
 export namespace mkstorepb {
 
     interface IRaftBatch extends mkstorepb.RaftBatch.$Properties {

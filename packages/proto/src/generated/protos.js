@@ -18672,6 +18672,3323 @@ $root.mvccpb = (function() {
     return mvccpb;
 })();
 
+$root.mkapi = (function() {
+
+    /**
+     * Namespace mkapi.
+     * @exports mkapi
+     * @namespace
+     */
+    var mkapi = {};
+
+    mkapi.Object = (function() {
+
+        /**
+         * Properties of an Object.
+         * @typedef {Object} mkapi.Object.$Properties
+         * @property {Uint8Array|null} [json] Object json
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an Object.
+         * @memberof mkapi
+         * @interface IObject
+         * @augments mkapi.Object.$Properties
+         * @deprecated Use mkapi.Object.$Properties instead.
+         */
+
+        /**
+         * Shape of an Object.
+         * @typedef {mkapi.Object.$Properties} mkapi.Object.$Shape
+         */
+
+        /**
+         * Constructs a new Object.
+         * @memberof mkapi
+         * @classdesc Represents an Object.
+         * @constructor
+         * @param {mkapi.Object.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var Object = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * Object json.
+         * @member {Uint8Array} json
+         * @memberof mkapi.Object
+         * @instance
+         */
+        Object.prototype.json = $util.newBuffer([]);
+
+        /**
+         * Creates a new Object instance using the specified properties.
+         * @function create
+         * @memberof mkapi.Object
+         * @static
+         * @param {mkapi.Object.$Properties=} [properties] Properties to set
+         * @returns {mkapi.Object} Object instance
+         * @type {{
+         *   (properties: mkapi.Object.$Shape): mkapi.Object & mkapi.Object.$Shape;
+         *   (properties?: mkapi.Object.$Properties): mkapi.Object;
+         * }}
+         */
+        Object.create = function(properties) {
+            return new Object(properties);
+        };
+
+        /**
+         * Encodes the specified Object message. Does not implicitly {@link mkapi.Object.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.Object
+         * @static
+         * @param {mkapi.Object.$Properties} message Object message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        Object.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.json != null && $Object.hasOwnProperty.call(message, "json") && message.json.length)
+                writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.json);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an Object message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.Object
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.Object & mkapi.Object.$Shape} Object
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        Object.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.Object();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.bytes()).length)
+                            message.json = value;
+                        else
+                            delete message.json;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for Object
+         * @function getTypeUrl
+         * @memberof mkapi.Object
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        Object.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.Object";
+        };
+
+        return Object;
+    })();
+
+    mkapi.GetRequest = (function() {
+
+        /**
+         * Properties of a GetRequest.
+         * @typedef {Object} mkapi.GetRequest.$Properties
+         * @property {string|null} [resource] GetRequest resource
+         * @property {string|null} [namespace] GetRequest namespace
+         * @property {string|null} [name] GetRequest name
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a GetRequest.
+         * @memberof mkapi
+         * @interface IGetRequest
+         * @augments mkapi.GetRequest.$Properties
+         * @deprecated Use mkapi.GetRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a GetRequest.
+         * @typedef {mkapi.GetRequest.$Properties} mkapi.GetRequest.$Shape
+         */
+
+        /**
+         * Constructs a new GetRequest.
+         * @memberof mkapi
+         * @classdesc Represents a GetRequest.
+         * @constructor
+         * @param {mkapi.GetRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var GetRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * GetRequest resource.
+         * @member {string} resource
+         * @memberof mkapi.GetRequest
+         * @instance
+         */
+        GetRequest.prototype.resource = "";
+
+        /**
+         * GetRequest namespace.
+         * @member {string} namespace
+         * @memberof mkapi.GetRequest
+         * @instance
+         */
+        GetRequest.prototype.namespace = "";
+
+        /**
+         * GetRequest name.
+         * @member {string} name
+         * @memberof mkapi.GetRequest
+         * @instance
+         */
+        GetRequest.prototype.name = "";
+
+        /**
+         * Creates a new GetRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.GetRequest
+         * @static
+         * @param {mkapi.GetRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.GetRequest} GetRequest instance
+         * @type {{
+         *   (properties: mkapi.GetRequest.$Shape): mkapi.GetRequest & mkapi.GetRequest.$Shape;
+         *   (properties?: mkapi.GetRequest.$Properties): mkapi.GetRequest;
+         * }}
+         */
+        GetRequest.create = function(properties) {
+            return new GetRequest(properties);
+        };
+
+        /**
+         * Encodes the specified GetRequest message. Does not implicitly {@link mkapi.GetRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.GetRequest
+         * @static
+         * @param {mkapi.GetRequest.$Properties} message GetRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        GetRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.resource != null && $Object.hasOwnProperty.call(message, "resource") && message.resource !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.resource);
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.namespace);
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.name);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a GetRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.GetRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.GetRequest & mkapi.GetRequest.$Shape} GetRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        GetRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.GetRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.resource = value;
+                        else
+                            delete message.resource;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.name = value;
+                        else
+                            delete message.name;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for GetRequest
+         * @function getTypeUrl
+         * @memberof mkapi.GetRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        GetRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.GetRequest";
+        };
+
+        return GetRequest;
+    })();
+
+    mkapi.ListRequest = (function() {
+
+        /**
+         * Properties of a ListRequest.
+         * @typedef {Object} mkapi.ListRequest.$Properties
+         * @property {string|null} [resource] ListRequest resource
+         * @property {string|null} [namespace] ListRequest namespace
+         * @property {string|null} [labelSelector] ListRequest labelSelector
+         * @property {string|null} [fieldSelector] ListRequest fieldSelector
+         * @property {number|null} [limit] ListRequest limit
+         * @property {string|null} ["continue"] ListRequest continue
+         * @property {string|null} [resourceVersion] ListRequest resourceVersion
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a ListRequest.
+         * @memberof mkapi
+         * @interface IListRequest
+         * @augments mkapi.ListRequest.$Properties
+         * @deprecated Use mkapi.ListRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a ListRequest.
+         * @typedef {mkapi.ListRequest.$Properties} mkapi.ListRequest.$Shape
+         */
+
+        /**
+         * Constructs a new ListRequest.
+         * @memberof mkapi
+         * @classdesc Represents a ListRequest.
+         * @constructor
+         * @param {mkapi.ListRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var ListRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * ListRequest resource.
+         * @member {string} resource
+         * @memberof mkapi.ListRequest
+         * @instance
+         */
+        ListRequest.prototype.resource = "";
+
+        /**
+         * ListRequest namespace.
+         * @member {string} namespace
+         * @memberof mkapi.ListRequest
+         * @instance
+         */
+        ListRequest.prototype.namespace = "";
+
+        /**
+         * ListRequest labelSelector.
+         * @member {string} labelSelector
+         * @memberof mkapi.ListRequest
+         * @instance
+         */
+        ListRequest.prototype.labelSelector = "";
+
+        /**
+         * ListRequest fieldSelector.
+         * @member {string} fieldSelector
+         * @memberof mkapi.ListRequest
+         * @instance
+         */
+        ListRequest.prototype.fieldSelector = "";
+
+        /**
+         * ListRequest limit.
+         * @member {number} limit
+         * @memberof mkapi.ListRequest
+         * @instance
+         */
+        ListRequest.prototype.limit = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+        /**
+         * ListRequest continue.
+         * @member {string} continue
+         * @memberof mkapi.ListRequest
+         * @instance
+         */
+        ListRequest.prototype["continue"] = "";
+
+        /**
+         * ListRequest resourceVersion.
+         * @member {string} resourceVersion
+         * @memberof mkapi.ListRequest
+         * @instance
+         */
+        ListRequest.prototype.resourceVersion = "";
+
+        /**
+         * Creates a new ListRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.ListRequest
+         * @static
+         * @param {mkapi.ListRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.ListRequest} ListRequest instance
+         * @type {{
+         *   (properties: mkapi.ListRequest.$Shape): mkapi.ListRequest & mkapi.ListRequest.$Shape;
+         *   (properties?: mkapi.ListRequest.$Properties): mkapi.ListRequest;
+         * }}
+         */
+        ListRequest.create = function(properties) {
+            return new ListRequest(properties);
+        };
+
+        /**
+         * Encodes the specified ListRequest message. Does not implicitly {@link mkapi.ListRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.ListRequest
+         * @static
+         * @param {mkapi.ListRequest.$Properties} message ListRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        ListRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.resource != null && $Object.hasOwnProperty.call(message, "resource") && message.resource !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.resource);
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.namespace);
+            if (message.labelSelector != null && $Object.hasOwnProperty.call(message, "labelSelector") && message.labelSelector !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.labelSelector);
+            if (message.fieldSelector != null && $Object.hasOwnProperty.call(message, "fieldSelector") && message.fieldSelector !== "")
+                writer.uint32(/* id 4, wireType 2 =*/34).string(message.fieldSelector);
+            if (message.limit != null && $Object.hasOwnProperty.call(message, "limit") && (typeof message.limit === "object" ? message.limit.low || message.limit.high : message.limit !== 0))
+                writer.uint32(/* id 5, wireType 0 =*/40).int64(message.limit);
+            if (message["continue"] != null && $Object.hasOwnProperty.call(message, "continue") && message["continue"] !== "")
+                writer.uint32(/* id 6, wireType 2 =*/50).string(message["continue"]);
+            if (message.resourceVersion != null && $Object.hasOwnProperty.call(message, "resourceVersion") && message.resourceVersion !== "")
+                writer.uint32(/* id 7, wireType 2 =*/58).string(message.resourceVersion);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a ListRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.ListRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.ListRequest & mkapi.ListRequest.$Shape} ListRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        ListRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.ListRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.resource = value;
+                        else
+                            delete message.resource;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.labelSelector = value;
+                        else
+                            delete message.labelSelector;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.fieldSelector = value;
+                        else
+                            delete message.fieldSelector;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                            message.limit = value;
+                        else
+                            delete message.limit;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message["continue"] = value;
+                        else
+                            delete message["continue"];
+                        continue;
+                    }
+                case 7: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.resourceVersion = value;
+                        else
+                            delete message.resourceVersion;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for ListRequest
+         * @function getTypeUrl
+         * @memberof mkapi.ListRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        ListRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.ListRequest";
+        };
+
+        return ListRequest;
+    })();
+
+    mkapi.ObjectList = (function() {
+
+        /**
+         * Properties of an ObjectList.
+         * @typedef {Object} mkapi.ObjectList.$Properties
+         * @property {Array.<Uint8Array>|null} [items] ObjectList items
+         * @property {string|null} [resourceVersion] ObjectList resourceVersion
+         * @property {string|null} ["continue"] ObjectList continue
+         * @property {number|null} [remainingItemCount] ObjectList remainingItemCount
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an ObjectList.
+         * @memberof mkapi
+         * @interface IObjectList
+         * @augments mkapi.ObjectList.$Properties
+         * @deprecated Use mkapi.ObjectList.$Properties instead.
+         */
+
+        /**
+         * Shape of an ObjectList.
+         * @typedef {mkapi.ObjectList.$Properties} mkapi.ObjectList.$Shape
+         */
+
+        /**
+         * Constructs a new ObjectList.
+         * @memberof mkapi
+         * @classdesc Represents an ObjectList.
+         * @constructor
+         * @param {mkapi.ObjectList.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var ObjectList = function (properties) {
+            this.items = [];
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * ObjectList items.
+         * @member {Array.<Uint8Array>} items
+         * @memberof mkapi.ObjectList
+         * @instance
+         */
+        ObjectList.prototype.items = $util.emptyArray;
+
+        /**
+         * ObjectList resourceVersion.
+         * @member {string} resourceVersion
+         * @memberof mkapi.ObjectList
+         * @instance
+         */
+        ObjectList.prototype.resourceVersion = "";
+
+        /**
+         * ObjectList continue.
+         * @member {string} continue
+         * @memberof mkapi.ObjectList
+         * @instance
+         */
+        ObjectList.prototype["continue"] = "";
+
+        /**
+         * ObjectList remainingItemCount.
+         * @member {number} remainingItemCount
+         * @memberof mkapi.ObjectList
+         * @instance
+         */
+        ObjectList.prototype.remainingItemCount = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+        /**
+         * Creates a new ObjectList instance using the specified properties.
+         * @function create
+         * @memberof mkapi.ObjectList
+         * @static
+         * @param {mkapi.ObjectList.$Properties=} [properties] Properties to set
+         * @returns {mkapi.ObjectList} ObjectList instance
+         * @type {{
+         *   (properties: mkapi.ObjectList.$Shape): mkapi.ObjectList & mkapi.ObjectList.$Shape;
+         *   (properties?: mkapi.ObjectList.$Properties): mkapi.ObjectList;
+         * }}
+         */
+        ObjectList.create = function(properties) {
+            return new ObjectList(properties);
+        };
+
+        /**
+         * Encodes the specified ObjectList message. Does not implicitly {@link mkapi.ObjectList.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.ObjectList
+         * @static
+         * @param {mkapi.ObjectList.$Properties} message ObjectList message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        ObjectList.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.items != null && message.items.length)
+                for (var i = 0; i < message.items.length; ++i)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.items[i]);
+            if (message.resourceVersion != null && $Object.hasOwnProperty.call(message, "resourceVersion") && message.resourceVersion !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.resourceVersion);
+            if (message["continue"] != null && $Object.hasOwnProperty.call(message, "continue") && message["continue"] !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message["continue"]);
+            if (message.remainingItemCount != null && $Object.hasOwnProperty.call(message, "remainingItemCount") && (typeof message.remainingItemCount === "object" ? message.remainingItemCount.low || message.remainingItemCount.high : message.remainingItemCount !== 0))
+                writer.uint32(/* id 4, wireType 0 =*/32).int64(message.remainingItemCount);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an ObjectList message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.ObjectList
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.ObjectList & mkapi.ObjectList.$Shape} ObjectList
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        ObjectList.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.ObjectList();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.items && message.items.length))
+                            message.items = [];
+                        message.items.push(reader.bytes());
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.resourceVersion = value;
+                        else
+                            delete message.resourceVersion;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message["continue"] = value;
+                        else
+                            delete message["continue"];
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                            message.remainingItemCount = value;
+                        else
+                            delete message.remainingItemCount;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for ObjectList
+         * @function getTypeUrl
+         * @memberof mkapi.ObjectList
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        ObjectList.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.ObjectList";
+        };
+
+        return ObjectList;
+    })();
+
+    mkapi.CreateRequest = (function() {
+
+        /**
+         * Properties of a CreateRequest.
+         * @typedef {Object} mkapi.CreateRequest.$Properties
+         * @property {string|null} [resource] CreateRequest resource
+         * @property {string|null} [namespace] CreateRequest namespace
+         * @property {Uint8Array|null} [json] CreateRequest json
+         * @property {boolean|null} [dryRun] CreateRequest dryRun
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a CreateRequest.
+         * @memberof mkapi
+         * @interface ICreateRequest
+         * @augments mkapi.CreateRequest.$Properties
+         * @deprecated Use mkapi.CreateRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a CreateRequest.
+         * @typedef {mkapi.CreateRequest.$Properties} mkapi.CreateRequest.$Shape
+         */
+
+        /**
+         * Constructs a new CreateRequest.
+         * @memberof mkapi
+         * @classdesc Represents a CreateRequest.
+         * @constructor
+         * @param {mkapi.CreateRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var CreateRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * CreateRequest resource.
+         * @member {string} resource
+         * @memberof mkapi.CreateRequest
+         * @instance
+         */
+        CreateRequest.prototype.resource = "";
+
+        /**
+         * CreateRequest namespace.
+         * @member {string} namespace
+         * @memberof mkapi.CreateRequest
+         * @instance
+         */
+        CreateRequest.prototype.namespace = "";
+
+        /**
+         * CreateRequest json.
+         * @member {Uint8Array} json
+         * @memberof mkapi.CreateRequest
+         * @instance
+         */
+        CreateRequest.prototype.json = $util.newBuffer([]);
+
+        /**
+         * CreateRequest dryRun.
+         * @member {boolean} dryRun
+         * @memberof mkapi.CreateRequest
+         * @instance
+         */
+        CreateRequest.prototype.dryRun = false;
+
+        /**
+         * Creates a new CreateRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.CreateRequest
+         * @static
+         * @param {mkapi.CreateRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.CreateRequest} CreateRequest instance
+         * @type {{
+         *   (properties: mkapi.CreateRequest.$Shape): mkapi.CreateRequest & mkapi.CreateRequest.$Shape;
+         *   (properties?: mkapi.CreateRequest.$Properties): mkapi.CreateRequest;
+         * }}
+         */
+        CreateRequest.create = function(properties) {
+            return new CreateRequest(properties);
+        };
+
+        /**
+         * Encodes the specified CreateRequest message. Does not implicitly {@link mkapi.CreateRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.CreateRequest
+         * @static
+         * @param {mkapi.CreateRequest.$Properties} message CreateRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        CreateRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.resource != null && $Object.hasOwnProperty.call(message, "resource") && message.resource !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.resource);
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.namespace);
+            if (message.json != null && $Object.hasOwnProperty.call(message, "json") && message.json.length)
+                writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.json);
+            if (message.dryRun != null && $Object.hasOwnProperty.call(message, "dryRun") && message.dryRun !== false)
+                writer.uint32(/* id 4, wireType 0 =*/32).bool(message.dryRun);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a CreateRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.CreateRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.CreateRequest & mkapi.CreateRequest.$Shape} CreateRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        CreateRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.CreateRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.resource = value;
+                        else
+                            delete message.resource;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.bytes()).length)
+                            message.json = value;
+                        else
+                            delete message.json;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.bool())
+                            message.dryRun = value;
+                        else
+                            delete message.dryRun;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for CreateRequest
+         * @function getTypeUrl
+         * @memberof mkapi.CreateRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        CreateRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.CreateRequest";
+        };
+
+        return CreateRequest;
+    })();
+
+    mkapi.UpdateRequest = (function() {
+
+        /**
+         * Properties of an UpdateRequest.
+         * @typedef {Object} mkapi.UpdateRequest.$Properties
+         * @property {string|null} [resource] UpdateRequest resource
+         * @property {string|null} [namespace] UpdateRequest namespace
+         * @property {string|null} [name] UpdateRequest name
+         * @property {string|null} [subresource] UpdateRequest subresource
+         * @property {Uint8Array|null} [json] UpdateRequest json
+         * @property {boolean|null} [dryRun] UpdateRequest dryRun
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an UpdateRequest.
+         * @memberof mkapi
+         * @interface IUpdateRequest
+         * @augments mkapi.UpdateRequest.$Properties
+         * @deprecated Use mkapi.UpdateRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of an UpdateRequest.
+         * @typedef {mkapi.UpdateRequest.$Properties} mkapi.UpdateRequest.$Shape
+         */
+
+        /**
+         * Constructs a new UpdateRequest.
+         * @memberof mkapi
+         * @classdesc Represents an UpdateRequest.
+         * @constructor
+         * @param {mkapi.UpdateRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var UpdateRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * UpdateRequest resource.
+         * @member {string} resource
+         * @memberof mkapi.UpdateRequest
+         * @instance
+         */
+        UpdateRequest.prototype.resource = "";
+
+        /**
+         * UpdateRequest namespace.
+         * @member {string} namespace
+         * @memberof mkapi.UpdateRequest
+         * @instance
+         */
+        UpdateRequest.prototype.namespace = "";
+
+        /**
+         * UpdateRequest name.
+         * @member {string} name
+         * @memberof mkapi.UpdateRequest
+         * @instance
+         */
+        UpdateRequest.prototype.name = "";
+
+        /**
+         * UpdateRequest subresource.
+         * @member {string} subresource
+         * @memberof mkapi.UpdateRequest
+         * @instance
+         */
+        UpdateRequest.prototype.subresource = "";
+
+        /**
+         * UpdateRequest json.
+         * @member {Uint8Array} json
+         * @memberof mkapi.UpdateRequest
+         * @instance
+         */
+        UpdateRequest.prototype.json = $util.newBuffer([]);
+
+        /**
+         * UpdateRequest dryRun.
+         * @member {boolean} dryRun
+         * @memberof mkapi.UpdateRequest
+         * @instance
+         */
+        UpdateRequest.prototype.dryRun = false;
+
+        /**
+         * Creates a new UpdateRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.UpdateRequest
+         * @static
+         * @param {mkapi.UpdateRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.UpdateRequest} UpdateRequest instance
+         * @type {{
+         *   (properties: mkapi.UpdateRequest.$Shape): mkapi.UpdateRequest & mkapi.UpdateRequest.$Shape;
+         *   (properties?: mkapi.UpdateRequest.$Properties): mkapi.UpdateRequest;
+         * }}
+         */
+        UpdateRequest.create = function(properties) {
+            return new UpdateRequest(properties);
+        };
+
+        /**
+         * Encodes the specified UpdateRequest message. Does not implicitly {@link mkapi.UpdateRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.UpdateRequest
+         * @static
+         * @param {mkapi.UpdateRequest.$Properties} message UpdateRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        UpdateRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.resource != null && $Object.hasOwnProperty.call(message, "resource") && message.resource !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.resource);
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.namespace);
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.name);
+            if (message.subresource != null && $Object.hasOwnProperty.call(message, "subresource") && message.subresource !== "")
+                writer.uint32(/* id 4, wireType 2 =*/34).string(message.subresource);
+            if (message.json != null && $Object.hasOwnProperty.call(message, "json") && message.json.length)
+                writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.json);
+            if (message.dryRun != null && $Object.hasOwnProperty.call(message, "dryRun") && message.dryRun !== false)
+                writer.uint32(/* id 6, wireType 0 =*/48).bool(message.dryRun);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an UpdateRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.UpdateRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.UpdateRequest & mkapi.UpdateRequest.$Shape} UpdateRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        UpdateRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.UpdateRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.resource = value;
+                        else
+                            delete message.resource;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.name = value;
+                        else
+                            delete message.name;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.subresource = value;
+                        else
+                            delete message.subresource;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.bytes()).length)
+                            message.json = value;
+                        else
+                            delete message.json;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.bool())
+                            message.dryRun = value;
+                        else
+                            delete message.dryRun;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for UpdateRequest
+         * @function getTypeUrl
+         * @memberof mkapi.UpdateRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        UpdateRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.UpdateRequest";
+        };
+
+        return UpdateRequest;
+    })();
+
+    mkapi.PatchRequest = (function() {
+
+        /**
+         * Properties of a PatchRequest.
+         * @typedef {Object} mkapi.PatchRequest.$Properties
+         * @property {string|null} [resource] PatchRequest resource
+         * @property {string|null} [namespace] PatchRequest namespace
+         * @property {string|null} [name] PatchRequest name
+         * @property {string|null} [subresource] PatchRequest subresource
+         * @property {string|null} [patchType] PatchRequest patchType
+         * @property {Uint8Array|null} [patch] PatchRequest patch
+         * @property {boolean|null} [dryRun] PatchRequest dryRun
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a PatchRequest.
+         * @memberof mkapi
+         * @interface IPatchRequest
+         * @augments mkapi.PatchRequest.$Properties
+         * @deprecated Use mkapi.PatchRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a PatchRequest.
+         * @typedef {mkapi.PatchRequest.$Properties} mkapi.PatchRequest.$Shape
+         */
+
+        /**
+         * Constructs a new PatchRequest.
+         * @memberof mkapi
+         * @classdesc Represents a PatchRequest.
+         * @constructor
+         * @param {mkapi.PatchRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var PatchRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * PatchRequest resource.
+         * @member {string} resource
+         * @memberof mkapi.PatchRequest
+         * @instance
+         */
+        PatchRequest.prototype.resource = "";
+
+        /**
+         * PatchRequest namespace.
+         * @member {string} namespace
+         * @memberof mkapi.PatchRequest
+         * @instance
+         */
+        PatchRequest.prototype.namespace = "";
+
+        /**
+         * PatchRequest name.
+         * @member {string} name
+         * @memberof mkapi.PatchRequest
+         * @instance
+         */
+        PatchRequest.prototype.name = "";
+
+        /**
+         * PatchRequest subresource.
+         * @member {string} subresource
+         * @memberof mkapi.PatchRequest
+         * @instance
+         */
+        PatchRequest.prototype.subresource = "";
+
+        /**
+         * PatchRequest patchType.
+         * @member {string} patchType
+         * @memberof mkapi.PatchRequest
+         * @instance
+         */
+        PatchRequest.prototype.patchType = "";
+
+        /**
+         * PatchRequest patch.
+         * @member {Uint8Array} patch
+         * @memberof mkapi.PatchRequest
+         * @instance
+         */
+        PatchRequest.prototype.patch = $util.newBuffer([]);
+
+        /**
+         * PatchRequest dryRun.
+         * @member {boolean} dryRun
+         * @memberof mkapi.PatchRequest
+         * @instance
+         */
+        PatchRequest.prototype.dryRun = false;
+
+        /**
+         * Creates a new PatchRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.PatchRequest
+         * @static
+         * @param {mkapi.PatchRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.PatchRequest} PatchRequest instance
+         * @type {{
+         *   (properties: mkapi.PatchRequest.$Shape): mkapi.PatchRequest & mkapi.PatchRequest.$Shape;
+         *   (properties?: mkapi.PatchRequest.$Properties): mkapi.PatchRequest;
+         * }}
+         */
+        PatchRequest.create = function(properties) {
+            return new PatchRequest(properties);
+        };
+
+        /**
+         * Encodes the specified PatchRequest message. Does not implicitly {@link mkapi.PatchRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.PatchRequest
+         * @static
+         * @param {mkapi.PatchRequest.$Properties} message PatchRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        PatchRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.resource != null && $Object.hasOwnProperty.call(message, "resource") && message.resource !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.resource);
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.namespace);
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.name);
+            if (message.subresource != null && $Object.hasOwnProperty.call(message, "subresource") && message.subresource !== "")
+                writer.uint32(/* id 4, wireType 2 =*/34).string(message.subresource);
+            if (message.patchType != null && $Object.hasOwnProperty.call(message, "patchType") && message.patchType !== "")
+                writer.uint32(/* id 5, wireType 2 =*/42).string(message.patchType);
+            if (message.patch != null && $Object.hasOwnProperty.call(message, "patch") && message.patch.length)
+                writer.uint32(/* id 6, wireType 2 =*/50).bytes(message.patch);
+            if (message.dryRun != null && $Object.hasOwnProperty.call(message, "dryRun") && message.dryRun !== false)
+                writer.uint32(/* id 7, wireType 0 =*/56).bool(message.dryRun);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a PatchRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.PatchRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.PatchRequest & mkapi.PatchRequest.$Shape} PatchRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        PatchRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.PatchRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.resource = value;
+                        else
+                            delete message.resource;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.name = value;
+                        else
+                            delete message.name;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.subresource = value;
+                        else
+                            delete message.subresource;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.patchType = value;
+                        else
+                            delete message.patchType;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.bytes()).length)
+                            message.patch = value;
+                        else
+                            delete message.patch;
+                        continue;
+                    }
+                case 7: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.bool())
+                            message.dryRun = value;
+                        else
+                            delete message.dryRun;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for PatchRequest
+         * @function getTypeUrl
+         * @memberof mkapi.PatchRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        PatchRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.PatchRequest";
+        };
+
+        return PatchRequest;
+    })();
+
+    mkapi.DeleteRequest = (function() {
+
+        /**
+         * Properties of a DeleteRequest.
+         * @typedef {Object} mkapi.DeleteRequest.$Properties
+         * @property {string|null} [resource] DeleteRequest resource
+         * @property {string|null} [namespace] DeleteRequest namespace
+         * @property {string|null} [name] DeleteRequest name
+         * @property {string|null} [propagationPolicy] DeleteRequest propagationPolicy
+         * @property {number|null} [gracePeriodSeconds] DeleteRequest gracePeriodSeconds
+         * @property {string|null} [preconditionUid] DeleteRequest preconditionUid
+         * @property {string|null} [preconditionResourceVersion] DeleteRequest preconditionResourceVersion
+         * @property {boolean|null} [dryRun] DeleteRequest dryRun
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a DeleteRequest.
+         * @memberof mkapi
+         * @interface IDeleteRequest
+         * @augments mkapi.DeleteRequest.$Properties
+         * @deprecated Use mkapi.DeleteRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a DeleteRequest.
+         * @typedef {mkapi.DeleteRequest.$Properties} mkapi.DeleteRequest.$Shape
+         */
+
+        /**
+         * Constructs a new DeleteRequest.
+         * @memberof mkapi
+         * @classdesc Represents a DeleteRequest.
+         * @constructor
+         * @param {mkapi.DeleteRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var DeleteRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * DeleteRequest resource.
+         * @member {string} resource
+         * @memberof mkapi.DeleteRequest
+         * @instance
+         */
+        DeleteRequest.prototype.resource = "";
+
+        /**
+         * DeleteRequest namespace.
+         * @member {string} namespace
+         * @memberof mkapi.DeleteRequest
+         * @instance
+         */
+        DeleteRequest.prototype.namespace = "";
+
+        /**
+         * DeleteRequest name.
+         * @member {string} name
+         * @memberof mkapi.DeleteRequest
+         * @instance
+         */
+        DeleteRequest.prototype.name = "";
+
+        /**
+         * DeleteRequest propagationPolicy.
+         * @member {string} propagationPolicy
+         * @memberof mkapi.DeleteRequest
+         * @instance
+         */
+        DeleteRequest.prototype.propagationPolicy = "";
+
+        /**
+         * DeleteRequest gracePeriodSeconds.
+         * @member {number} gracePeriodSeconds
+         * @memberof mkapi.DeleteRequest
+         * @instance
+         */
+        DeleteRequest.prototype.gracePeriodSeconds = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+        /**
+         * DeleteRequest preconditionUid.
+         * @member {string} preconditionUid
+         * @memberof mkapi.DeleteRequest
+         * @instance
+         */
+        DeleteRequest.prototype.preconditionUid = "";
+
+        /**
+         * DeleteRequest preconditionResourceVersion.
+         * @member {string} preconditionResourceVersion
+         * @memberof mkapi.DeleteRequest
+         * @instance
+         */
+        DeleteRequest.prototype.preconditionResourceVersion = "";
+
+        /**
+         * DeleteRequest dryRun.
+         * @member {boolean} dryRun
+         * @memberof mkapi.DeleteRequest
+         * @instance
+         */
+        DeleteRequest.prototype.dryRun = false;
+
+        /**
+         * Creates a new DeleteRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.DeleteRequest
+         * @static
+         * @param {mkapi.DeleteRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.DeleteRequest} DeleteRequest instance
+         * @type {{
+         *   (properties: mkapi.DeleteRequest.$Shape): mkapi.DeleteRequest & mkapi.DeleteRequest.$Shape;
+         *   (properties?: mkapi.DeleteRequest.$Properties): mkapi.DeleteRequest;
+         * }}
+         */
+        DeleteRequest.create = function(properties) {
+            return new DeleteRequest(properties);
+        };
+
+        /**
+         * Encodes the specified DeleteRequest message. Does not implicitly {@link mkapi.DeleteRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.DeleteRequest
+         * @static
+         * @param {mkapi.DeleteRequest.$Properties} message DeleteRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        DeleteRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.resource != null && $Object.hasOwnProperty.call(message, "resource") && message.resource !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.resource);
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.namespace);
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.name);
+            if (message.propagationPolicy != null && $Object.hasOwnProperty.call(message, "propagationPolicy") && message.propagationPolicy !== "")
+                writer.uint32(/* id 4, wireType 2 =*/34).string(message.propagationPolicy);
+            if (message.gracePeriodSeconds != null && $Object.hasOwnProperty.call(message, "gracePeriodSeconds") && (typeof message.gracePeriodSeconds === "object" ? message.gracePeriodSeconds.low || message.gracePeriodSeconds.high : message.gracePeriodSeconds !== 0))
+                writer.uint32(/* id 5, wireType 0 =*/40).int64(message.gracePeriodSeconds);
+            if (message.preconditionUid != null && $Object.hasOwnProperty.call(message, "preconditionUid") && message.preconditionUid !== "")
+                writer.uint32(/* id 6, wireType 2 =*/50).string(message.preconditionUid);
+            if (message.preconditionResourceVersion != null && $Object.hasOwnProperty.call(message, "preconditionResourceVersion") && message.preconditionResourceVersion !== "")
+                writer.uint32(/* id 7, wireType 2 =*/58).string(message.preconditionResourceVersion);
+            if (message.dryRun != null && $Object.hasOwnProperty.call(message, "dryRun") && message.dryRun !== false)
+                writer.uint32(/* id 8, wireType 0 =*/64).bool(message.dryRun);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a DeleteRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.DeleteRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.DeleteRequest & mkapi.DeleteRequest.$Shape} DeleteRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        DeleteRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.DeleteRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.resource = value;
+                        else
+                            delete message.resource;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.name = value;
+                        else
+                            delete message.name;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.propagationPolicy = value;
+                        else
+                            delete message.propagationPolicy;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                            message.gracePeriodSeconds = value;
+                        else
+                            delete message.gracePeriodSeconds;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.preconditionUid = value;
+                        else
+                            delete message.preconditionUid;
+                        continue;
+                    }
+                case 7: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.preconditionResourceVersion = value;
+                        else
+                            delete message.preconditionResourceVersion;
+                        continue;
+                    }
+                case 8: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.bool())
+                            message.dryRun = value;
+                        else
+                            delete message.dryRun;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for DeleteRequest
+         * @function getTypeUrl
+         * @memberof mkapi.DeleteRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        DeleteRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.DeleteRequest";
+        };
+
+        return DeleteRequest;
+    })();
+
+    mkapi.WatchRequest = (function() {
+
+        /**
+         * Properties of a WatchRequest.
+         * @typedef {Object} mkapi.WatchRequest.$Properties
+         * @property {string|null} [resource] WatchRequest resource
+         * @property {string|null} [namespace] WatchRequest namespace
+         * @property {string|null} [labelSelector] WatchRequest labelSelector
+         * @property {string|null} [fieldSelector] WatchRequest fieldSelector
+         * @property {string|null} [resourceVersion] WatchRequest resourceVersion
+         * @property {boolean|null} [allowBookmarks] WatchRequest allowBookmarks
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a WatchRequest.
+         * @memberof mkapi
+         * @interface IWatchRequest
+         * @augments mkapi.WatchRequest.$Properties
+         * @deprecated Use mkapi.WatchRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a WatchRequest.
+         * @typedef {mkapi.WatchRequest.$Properties} mkapi.WatchRequest.$Shape
+         */
+
+        /**
+         * Constructs a new WatchRequest.
+         * @memberof mkapi
+         * @classdesc Represents a WatchRequest.
+         * @constructor
+         * @param {mkapi.WatchRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var WatchRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * WatchRequest resource.
+         * @member {string} resource
+         * @memberof mkapi.WatchRequest
+         * @instance
+         */
+        WatchRequest.prototype.resource = "";
+
+        /**
+         * WatchRequest namespace.
+         * @member {string} namespace
+         * @memberof mkapi.WatchRequest
+         * @instance
+         */
+        WatchRequest.prototype.namespace = "";
+
+        /**
+         * WatchRequest labelSelector.
+         * @member {string} labelSelector
+         * @memberof mkapi.WatchRequest
+         * @instance
+         */
+        WatchRequest.prototype.labelSelector = "";
+
+        /**
+         * WatchRequest fieldSelector.
+         * @member {string} fieldSelector
+         * @memberof mkapi.WatchRequest
+         * @instance
+         */
+        WatchRequest.prototype.fieldSelector = "";
+
+        /**
+         * WatchRequest resourceVersion.
+         * @member {string} resourceVersion
+         * @memberof mkapi.WatchRequest
+         * @instance
+         */
+        WatchRequest.prototype.resourceVersion = "";
+
+        /**
+         * WatchRequest allowBookmarks.
+         * @member {boolean} allowBookmarks
+         * @memberof mkapi.WatchRequest
+         * @instance
+         */
+        WatchRequest.prototype.allowBookmarks = false;
+
+        /**
+         * Creates a new WatchRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.WatchRequest
+         * @static
+         * @param {mkapi.WatchRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.WatchRequest} WatchRequest instance
+         * @type {{
+         *   (properties: mkapi.WatchRequest.$Shape): mkapi.WatchRequest & mkapi.WatchRequest.$Shape;
+         *   (properties?: mkapi.WatchRequest.$Properties): mkapi.WatchRequest;
+         * }}
+         */
+        WatchRequest.create = function(properties) {
+            return new WatchRequest(properties);
+        };
+
+        /**
+         * Encodes the specified WatchRequest message. Does not implicitly {@link mkapi.WatchRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.WatchRequest
+         * @static
+         * @param {mkapi.WatchRequest.$Properties} message WatchRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        WatchRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.resource != null && $Object.hasOwnProperty.call(message, "resource") && message.resource !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.resource);
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.namespace);
+            if (message.labelSelector != null && $Object.hasOwnProperty.call(message, "labelSelector") && message.labelSelector !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.labelSelector);
+            if (message.fieldSelector != null && $Object.hasOwnProperty.call(message, "fieldSelector") && message.fieldSelector !== "")
+                writer.uint32(/* id 4, wireType 2 =*/34).string(message.fieldSelector);
+            if (message.resourceVersion != null && $Object.hasOwnProperty.call(message, "resourceVersion") && message.resourceVersion !== "")
+                writer.uint32(/* id 5, wireType 2 =*/42).string(message.resourceVersion);
+            if (message.allowBookmarks != null && $Object.hasOwnProperty.call(message, "allowBookmarks") && message.allowBookmarks !== false)
+                writer.uint32(/* id 6, wireType 0 =*/48).bool(message.allowBookmarks);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a WatchRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.WatchRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.WatchRequest & mkapi.WatchRequest.$Shape} WatchRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        WatchRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.WatchRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.resource = value;
+                        else
+                            delete message.resource;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.labelSelector = value;
+                        else
+                            delete message.labelSelector;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.fieldSelector = value;
+                        else
+                            delete message.fieldSelector;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.resourceVersion = value;
+                        else
+                            delete message.resourceVersion;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.bool())
+                            message.allowBookmarks = value;
+                        else
+                            delete message.allowBookmarks;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for WatchRequest
+         * @function getTypeUrl
+         * @memberof mkapi.WatchRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        WatchRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.WatchRequest";
+        };
+
+        return WatchRequest;
+    })();
+
+    mkapi.WatchEvent = (function() {
+
+        /**
+         * Properties of a WatchEvent.
+         * @typedef {Object} mkapi.WatchEvent.$Properties
+         * @property {string|null} [type] WatchEvent type
+         * @property {Uint8Array|null} [object] WatchEvent object
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a WatchEvent.
+         * @memberof mkapi
+         * @interface IWatchEvent
+         * @augments mkapi.WatchEvent.$Properties
+         * @deprecated Use mkapi.WatchEvent.$Properties instead.
+         */
+
+        /**
+         * Shape of a WatchEvent.
+         * @typedef {mkapi.WatchEvent.$Properties} mkapi.WatchEvent.$Shape
+         */
+
+        /**
+         * Constructs a new WatchEvent.
+         * @memberof mkapi
+         * @classdesc Represents a WatchEvent.
+         * @constructor
+         * @param {mkapi.WatchEvent.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var WatchEvent = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * WatchEvent type.
+         * @member {string} type
+         * @memberof mkapi.WatchEvent
+         * @instance
+         */
+        WatchEvent.prototype.type = "";
+
+        /**
+         * WatchEvent object.
+         * @member {Uint8Array} object
+         * @memberof mkapi.WatchEvent
+         * @instance
+         */
+        WatchEvent.prototype.object = $util.newBuffer([]);
+
+        /**
+         * Creates a new WatchEvent instance using the specified properties.
+         * @function create
+         * @memberof mkapi.WatchEvent
+         * @static
+         * @param {mkapi.WatchEvent.$Properties=} [properties] Properties to set
+         * @returns {mkapi.WatchEvent} WatchEvent instance
+         * @type {{
+         *   (properties: mkapi.WatchEvent.$Shape): mkapi.WatchEvent & mkapi.WatchEvent.$Shape;
+         *   (properties?: mkapi.WatchEvent.$Properties): mkapi.WatchEvent;
+         * }}
+         */
+        WatchEvent.create = function(properties) {
+            return new WatchEvent(properties);
+        };
+
+        /**
+         * Encodes the specified WatchEvent message. Does not implicitly {@link mkapi.WatchEvent.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.WatchEvent
+         * @static
+         * @param {mkapi.WatchEvent.$Properties} message WatchEvent message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        WatchEvent.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.type != null && $Object.hasOwnProperty.call(message, "type") && message.type !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.type);
+            if (message.object != null && $Object.hasOwnProperty.call(message, "object") && message.object.length)
+                writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.object);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a WatchEvent message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.WatchEvent
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.WatchEvent & mkapi.WatchEvent.$Shape} WatchEvent
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        WatchEvent.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.WatchEvent();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.type = value;
+                        else
+                            delete message.type;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.bytes()).length)
+                            message.object = value;
+                        else
+                            delete message.object;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for WatchEvent
+         * @function getTypeUrl
+         * @memberof mkapi.WatchEvent
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        WatchEvent.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.WatchEvent";
+        };
+
+        return WatchEvent;
+    })();
+
+    mkapi.BindRequest = (function() {
+
+        /**
+         * Properties of a BindRequest.
+         * @typedef {Object} mkapi.BindRequest.$Properties
+         * @property {string|null} [namespace] BindRequest namespace
+         * @property {string|null} [name] BindRequest name
+         * @property {string|null} [nodeName] BindRequest nodeName
+         * @property {string|null} [uid] BindRequest uid
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a BindRequest.
+         * @memberof mkapi
+         * @interface IBindRequest
+         * @augments mkapi.BindRequest.$Properties
+         * @deprecated Use mkapi.BindRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a BindRequest.
+         * @typedef {mkapi.BindRequest.$Properties} mkapi.BindRequest.$Shape
+         */
+
+        /**
+         * Constructs a new BindRequest.
+         * @memberof mkapi
+         * @classdesc Represents a BindRequest.
+         * @constructor
+         * @param {mkapi.BindRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var BindRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * BindRequest namespace.
+         * @member {string} namespace
+         * @memberof mkapi.BindRequest
+         * @instance
+         */
+        BindRequest.prototype.namespace = "";
+
+        /**
+         * BindRequest name.
+         * @member {string} name
+         * @memberof mkapi.BindRequest
+         * @instance
+         */
+        BindRequest.prototype.name = "";
+
+        /**
+         * BindRequest nodeName.
+         * @member {string} nodeName
+         * @memberof mkapi.BindRequest
+         * @instance
+         */
+        BindRequest.prototype.nodeName = "";
+
+        /**
+         * BindRequest uid.
+         * @member {string} uid
+         * @memberof mkapi.BindRequest
+         * @instance
+         */
+        BindRequest.prototype.uid = "";
+
+        /**
+         * Creates a new BindRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.BindRequest
+         * @static
+         * @param {mkapi.BindRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.BindRequest} BindRequest instance
+         * @type {{
+         *   (properties: mkapi.BindRequest.$Shape): mkapi.BindRequest & mkapi.BindRequest.$Shape;
+         *   (properties?: mkapi.BindRequest.$Properties): mkapi.BindRequest;
+         * }}
+         */
+        BindRequest.create = function(properties) {
+            return new BindRequest(properties);
+        };
+
+        /**
+         * Encodes the specified BindRequest message. Does not implicitly {@link mkapi.BindRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.BindRequest
+         * @static
+         * @param {mkapi.BindRequest.$Properties} message BindRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        BindRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.namespace);
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.name);
+            if (message.nodeName != null && $Object.hasOwnProperty.call(message, "nodeName") && message.nodeName !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.nodeName);
+            if (message.uid != null && $Object.hasOwnProperty.call(message, "uid") && message.uid !== "")
+                writer.uint32(/* id 4, wireType 2 =*/34).string(message.uid);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a BindRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.BindRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.BindRequest & mkapi.BindRequest.$Shape} BindRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        BindRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.BindRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.name = value;
+                        else
+                            delete message.name;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.nodeName = value;
+                        else
+                            delete message.nodeName;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.uid = value;
+                        else
+                            delete message.uid;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for BindRequest
+         * @function getTypeUrl
+         * @memberof mkapi.BindRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        BindRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.BindRequest";
+        };
+
+        return BindRequest;
+    })();
+
+    mkapi.VersionRequest = (function() {
+
+        /**
+         * Properties of a VersionRequest.
+         * @typedef {Object} mkapi.VersionRequest.$Properties
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a VersionRequest.
+         * @memberof mkapi
+         * @interface IVersionRequest
+         * @augments mkapi.VersionRequest.$Properties
+         * @deprecated Use mkapi.VersionRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a VersionRequest.
+         * @typedef {mkapi.VersionRequest.$Properties} mkapi.VersionRequest.$Shape
+         */
+
+        /**
+         * Constructs a new VersionRequest.
+         * @memberof mkapi
+         * @classdesc Represents a VersionRequest.
+         * @constructor
+         * @param {mkapi.VersionRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var VersionRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * Creates a new VersionRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.VersionRequest
+         * @static
+         * @param {mkapi.VersionRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.VersionRequest} VersionRequest instance
+         * @type {{
+         *   (properties: mkapi.VersionRequest.$Shape): mkapi.VersionRequest & mkapi.VersionRequest.$Shape;
+         *   (properties?: mkapi.VersionRequest.$Properties): mkapi.VersionRequest;
+         * }}
+         */
+        VersionRequest.create = function(properties) {
+            return new VersionRequest(properties);
+        };
+
+        /**
+         * Encodes the specified VersionRequest message. Does not implicitly {@link mkapi.VersionRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.VersionRequest
+         * @static
+         * @param {mkapi.VersionRequest.$Properties} message VersionRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        VersionRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a VersionRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.VersionRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.VersionRequest & mkapi.VersionRequest.$Shape} VersionRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        VersionRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.VersionRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                reader.skipType(tag & 7, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for VersionRequest
+         * @function getTypeUrl
+         * @memberof mkapi.VersionRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        VersionRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.VersionRequest";
+        };
+
+        return VersionRequest;
+    })();
+
+    mkapi.VersionInfo = (function() {
+
+        /**
+         * Properties of a VersionInfo.
+         * @typedef {Object} mkapi.VersionInfo.$Properties
+         * @property {string|null} [gitVersion] VersionInfo gitVersion
+         * @property {string|null} [platform] VersionInfo platform
+         * @property {string|null} [store] VersionInfo store
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a VersionInfo.
+         * @memberof mkapi
+         * @interface IVersionInfo
+         * @augments mkapi.VersionInfo.$Properties
+         * @deprecated Use mkapi.VersionInfo.$Properties instead.
+         */
+
+        /**
+         * Shape of a VersionInfo.
+         * @typedef {mkapi.VersionInfo.$Properties} mkapi.VersionInfo.$Shape
+         */
+
+        /**
+         * Constructs a new VersionInfo.
+         * @memberof mkapi
+         * @classdesc Represents a VersionInfo.
+         * @constructor
+         * @param {mkapi.VersionInfo.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var VersionInfo = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * VersionInfo gitVersion.
+         * @member {string} gitVersion
+         * @memberof mkapi.VersionInfo
+         * @instance
+         */
+        VersionInfo.prototype.gitVersion = "";
+
+        /**
+         * VersionInfo platform.
+         * @member {string} platform
+         * @memberof mkapi.VersionInfo
+         * @instance
+         */
+        VersionInfo.prototype.platform = "";
+
+        /**
+         * VersionInfo store.
+         * @member {string} store
+         * @memberof mkapi.VersionInfo
+         * @instance
+         */
+        VersionInfo.prototype.store = "";
+
+        /**
+         * Creates a new VersionInfo instance using the specified properties.
+         * @function create
+         * @memberof mkapi.VersionInfo
+         * @static
+         * @param {mkapi.VersionInfo.$Properties=} [properties] Properties to set
+         * @returns {mkapi.VersionInfo} VersionInfo instance
+         * @type {{
+         *   (properties: mkapi.VersionInfo.$Shape): mkapi.VersionInfo & mkapi.VersionInfo.$Shape;
+         *   (properties?: mkapi.VersionInfo.$Properties): mkapi.VersionInfo;
+         * }}
+         */
+        VersionInfo.create = function(properties) {
+            return new VersionInfo(properties);
+        };
+
+        /**
+         * Encodes the specified VersionInfo message. Does not implicitly {@link mkapi.VersionInfo.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.VersionInfo
+         * @static
+         * @param {mkapi.VersionInfo.$Properties} message VersionInfo message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        VersionInfo.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.gitVersion != null && $Object.hasOwnProperty.call(message, "gitVersion") && message.gitVersion !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.gitVersion);
+            if (message.platform != null && $Object.hasOwnProperty.call(message, "platform") && message.platform !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.platform);
+            if (message.store != null && $Object.hasOwnProperty.call(message, "store") && message.store !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.store);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a VersionInfo message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.VersionInfo
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.VersionInfo & mkapi.VersionInfo.$Shape} VersionInfo
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        VersionInfo.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.VersionInfo();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.gitVersion = value;
+                        else
+                            delete message.gitVersion;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.platform = value;
+                        else
+                            delete message.platform;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.store = value;
+                        else
+                            delete message.store;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for VersionInfo
+         * @function getTypeUrl
+         * @memberof mkapi.VersionInfo
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        VersionInfo.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.VersionInfo";
+        };
+
+        return VersionInfo;
+    })();
+
+    mkapi.APIResourcesRequest = (function() {
+
+        /**
+         * Properties of a APIResourcesRequest.
+         * @typedef {Object} mkapi.APIResourcesRequest.$Properties
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a APIResourcesRequest.
+         * @memberof mkapi
+         * @interface IAPIResourcesRequest
+         * @augments mkapi.APIResourcesRequest.$Properties
+         * @deprecated Use mkapi.APIResourcesRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a APIResourcesRequest.
+         * @typedef {mkapi.APIResourcesRequest.$Properties} mkapi.APIResourcesRequest.$Shape
+         */
+
+        /**
+         * Constructs a new APIResourcesRequest.
+         * @memberof mkapi
+         * @classdesc Represents a APIResourcesRequest.
+         * @constructor
+         * @param {mkapi.APIResourcesRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var APIResourcesRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * Creates a new APIResourcesRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.APIResourcesRequest
+         * @static
+         * @param {mkapi.APIResourcesRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.APIResourcesRequest} APIResourcesRequest instance
+         * @type {{
+         *   (properties: mkapi.APIResourcesRequest.$Shape): mkapi.APIResourcesRequest & mkapi.APIResourcesRequest.$Shape;
+         *   (properties?: mkapi.APIResourcesRequest.$Properties): mkapi.APIResourcesRequest;
+         * }}
+         */
+        APIResourcesRequest.create = function(properties) {
+            return new APIResourcesRequest(properties);
+        };
+
+        /**
+         * Encodes the specified APIResourcesRequest message. Does not implicitly {@link mkapi.APIResourcesRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.APIResourcesRequest
+         * @static
+         * @param {mkapi.APIResourcesRequest.$Properties} message APIResourcesRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        APIResourcesRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a APIResourcesRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.APIResourcesRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.APIResourcesRequest & mkapi.APIResourcesRequest.$Shape} APIResourcesRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        APIResourcesRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.APIResourcesRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                reader.skipType(tag & 7, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for APIResourcesRequest
+         * @function getTypeUrl
+         * @memberof mkapi.APIResourcesRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        APIResourcesRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.APIResourcesRequest";
+        };
+
+        return APIResourcesRequest;
+    })();
+
+    mkapi.APIResourceList = (function() {
+
+        /**
+         * Properties of a APIResourceList.
+         * @typedef {Object} mkapi.APIResourceList.$Properties
+         * @property {Uint8Array|null} [json] APIResourceList json
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a APIResourceList.
+         * @memberof mkapi
+         * @interface IAPIResourceList
+         * @augments mkapi.APIResourceList.$Properties
+         * @deprecated Use mkapi.APIResourceList.$Properties instead.
+         */
+
+        /**
+         * Shape of a APIResourceList.
+         * @typedef {mkapi.APIResourceList.$Properties} mkapi.APIResourceList.$Shape
+         */
+
+        /**
+         * Constructs a new APIResourceList.
+         * @memberof mkapi
+         * @classdesc Represents a APIResourceList.
+         * @constructor
+         * @param {mkapi.APIResourceList.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var APIResourceList = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * APIResourceList json.
+         * @member {Uint8Array} json
+         * @memberof mkapi.APIResourceList
+         * @instance
+         */
+        APIResourceList.prototype.json = $util.newBuffer([]);
+
+        /**
+         * Creates a new APIResourceList instance using the specified properties.
+         * @function create
+         * @memberof mkapi.APIResourceList
+         * @static
+         * @param {mkapi.APIResourceList.$Properties=} [properties] Properties to set
+         * @returns {mkapi.APIResourceList} APIResourceList instance
+         * @type {{
+         *   (properties: mkapi.APIResourceList.$Shape): mkapi.APIResourceList & mkapi.APIResourceList.$Shape;
+         *   (properties?: mkapi.APIResourceList.$Properties): mkapi.APIResourceList;
+         * }}
+         */
+        APIResourceList.create = function(properties) {
+            return new APIResourceList(properties);
+        };
+
+        /**
+         * Encodes the specified APIResourceList message. Does not implicitly {@link mkapi.APIResourceList.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.APIResourceList
+         * @static
+         * @param {mkapi.APIResourceList.$Properties} message APIResourceList message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        APIResourceList.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.json != null && $Object.hasOwnProperty.call(message, "json") && message.json.length)
+                writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.json);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a APIResourceList message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.APIResourceList
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.APIResourceList & mkapi.APIResourceList.$Shape} APIResourceList
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        APIResourceList.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.APIResourceList();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.bytes()).length)
+                            message.json = value;
+                        else
+                            delete message.json;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for APIResourceList
+         * @function getTypeUrl
+         * @memberof mkapi.APIResourceList
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        APIResourceList.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.APIResourceList";
+        };
+
+        return APIResourceList;
+    })();
+
+    return mkapi;
+})();
+
 $root.mkstorepb = (function() {
 
     /**

@@ -2,7 +2,7 @@
 // gRPC method descriptors for every service in proto/, nested by package. A method's `path` is
 // the gRPC path on the wire; `requestType`/`responseType` are the generated message classes in
 // ./protos. packages/proto/src/grpc.ts turns a service into a @grpc/grpc-js definition.
-import type { etcdserverpb, mkstorepb } from './protos';
+import type { etcdserverpb, mkapi, mkstorepb } from './protos';
 import type { MethodDescriptor } from '../descriptor';
 
 export declare const services: {
@@ -57,6 +57,22 @@ export declare const services: {
     };
     readonly Watch: {
       readonly Watch: MethodDescriptor<typeof etcdserverpb.WatchRequest, typeof etcdserverpb.WatchResponse, true, true>;
+    };
+  };
+  readonly mkapi: {
+    readonly Discovery: {
+      readonly APIResources: MethodDescriptor<typeof mkapi.APIResourcesRequest, typeof mkapi.APIResourceList, false, false>;
+      readonly Version: MethodDescriptor<typeof mkapi.VersionRequest, typeof mkapi.VersionInfo, false, false>;
+    };
+    readonly Resources: {
+      readonly Bind: MethodDescriptor<typeof mkapi.BindRequest, typeof mkapi.Object, false, false>;
+      readonly Create: MethodDescriptor<typeof mkapi.CreateRequest, typeof mkapi.Object, false, false>;
+      readonly Delete: MethodDescriptor<typeof mkapi.DeleteRequest, typeof mkapi.Object, false, false>;
+      readonly Get: MethodDescriptor<typeof mkapi.GetRequest, typeof mkapi.Object, false, false>;
+      readonly List: MethodDescriptor<typeof mkapi.ListRequest, typeof mkapi.ObjectList, false, false>;
+      readonly Patch: MethodDescriptor<typeof mkapi.PatchRequest, typeof mkapi.Object, false, false>;
+      readonly Update: MethodDescriptor<typeof mkapi.UpdateRequest, typeof mkapi.Object, false, false>;
+      readonly Watch: MethodDescriptor<typeof mkapi.WatchRequest, typeof mkapi.WatchEvent, false, true>;
     };
   };
   readonly mkstorepb: {

@@ -294,6 +294,82 @@ exports.services = {
       },
     },
   },
+  mkapi: {
+    Discovery: {
+      APIResources: {
+        path: '/mkapi.Discovery/APIResources',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkapi.APIResourcesRequest,
+        responseType: $protos.mkapi.APIResourceList,
+      },
+      Version: {
+        path: '/mkapi.Discovery/Version',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkapi.VersionRequest,
+        responseType: $protos.mkapi.VersionInfo,
+      },
+    },
+    Resources: {
+      Bind: {
+        path: '/mkapi.Resources/Bind',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkapi.BindRequest,
+        responseType: $protos.mkapi.Object,
+      },
+      Create: {
+        path: '/mkapi.Resources/Create',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkapi.CreateRequest,
+        responseType: $protos.mkapi.Object,
+      },
+      Delete: {
+        path: '/mkapi.Resources/Delete',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkapi.DeleteRequest,
+        responseType: $protos.mkapi.Object,
+      },
+      Get: {
+        path: '/mkapi.Resources/Get',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkapi.GetRequest,
+        responseType: $protos.mkapi.Object,
+      },
+      List: {
+        path: '/mkapi.Resources/List',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkapi.ListRequest,
+        responseType: $protos.mkapi.ObjectList,
+      },
+      Patch: {
+        path: '/mkapi.Resources/Patch',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkapi.PatchRequest,
+        responseType: $protos.mkapi.Object,
+      },
+      Update: {
+        path: '/mkapi.Resources/Update',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkapi.UpdateRequest,
+        responseType: $protos.mkapi.Object,
+      },
+      Watch: {
+        path: '/mkapi.Resources/Watch',
+        requestStream: false,
+        responseStream: true,
+        requestType: $protos.mkapi.WatchRequest,
+        responseType: $protos.mkapi.WatchEvent,
+      },
+    },
+  },
   mkstorepb: {
     Peer: {
       LeaseRenew: {
