@@ -1,2 +1,3 @@
 // @mk/client: how every component and mkctl talk to the API servers.
 export * from './workqueue';
+export * from './status';
