@@ -1,0 +1,1 @@
+// @mk/apiserver: mk-apiserver (DESIGN.md, "The API server").
