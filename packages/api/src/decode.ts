@@ -209,6 +209,8 @@ export function decodeError(value: unknown, errors: readonly FieldError[]): Vali
   const name = meta && typeof meta.name === 'string' ? meta.name : undefined;
   const r = kind ? resources.find((x) => x.kind === kind) : undefined;
   const subject = kind ? { kind, group: r?.group ?? '', ...(name ? { name } : {}) } : undefined;
+  const only = errors.length === 1 ? errors[0] : undefined;
+  if (only && only.path === '') return new ValidationError(only.message, errors, subject); // "no kind ... is registered"
   const what = kind ? ` ${kind}${name ? ` ${JSON.stringify(name)}` : ''}` : '';
   const body = errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message));
   return new ValidationError(`error decoding${what}: ${body.length === 1 ? body[0] : `[${body.join(', ')}]`}`, errors, subject);
