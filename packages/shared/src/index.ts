@@ -2,3 +2,4 @@ export * from './logger';
 export * from './clock';
 export * from './rng';
 export * from './errors';
+export * from './winston-logger';

@@ -4,10 +4,9 @@
  * Flags are etcd's (see `mk-store --help`); e.g.
  *   mk-store --name m1 --data-dir /var/lib/mk/m1 --listen-client-urls http://127.0.0.1:2379 ...
  */
-import { MkError, systemClock, systemRng } from '@mk/shared';
+import { MkError, createWinstonLogger, systemClock, systemRng } from '@mk/shared';
 import { HelpRequested, parseStoreArgs } from '../config';
 import { StoreServer } from '../server/store-server';
-import { createLogger } from './logger';
 
 async function main(): Promise<void> {
   let cfg;
@@ -21,7 +20,7 @@ async function main(): Promise<void> {
     process.stderr.write(`mk-store: ${(e as Error).message}\n`);
     process.exit(2);
   }
-  const logger = createLogger(cfg.logLevel, { member: cfg.name });
+  const logger = createWinstonLogger(cfg.logLevel, { member: cfg.name });
   let server: StoreServer;
   try {
     server = await StoreServer.start(cfg, { clock: systemClock, rng: systemRng, logger });
