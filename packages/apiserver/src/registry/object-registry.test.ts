@@ -114,7 +114,7 @@ describe('ObjectRegistry update and patch', () => {
       metadata: { name: 'web' },
       spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1' }] } } },
     });
-    const changed = { ...d, spec: { ...(d as { spec: object }).spec, replicas: 3 } };
+    const changed = { ...d, spec: { ...(d as KubeObject & { spec: object }).spec, replicas: 3 } };
     const updated = await reg.update(deployments, 'default', 'web', changed, '');
     expect(updated.metadata.generation).toBe(2);
     expect(await reason(reg.update(deployments, 'default', 'web', changed, ''))).toMatch(/^Conflict: Operation cannot be fulfilled on deployments.apps "web": the object has been modified/);
