@@ -1,0 +1,1 @@
+// @mk/mkctl: the kubectl-shaped CLI (DESIGN.md, packages/mkctl).
