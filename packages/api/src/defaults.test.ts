@@ -197,7 +197,7 @@ describe('workloads', () => {
   test('ReplicaSet, DaemonSet, StatefulSet', () => {
     const rs = applyDefaults<ReplicaSet>({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: meta, spec: { selector: {}, template } });
     expect(rs.spec.replicas).toBe(1);
-    expect(rs.spec.template?.spec.dnsPolicy).toBe('ClusterFirst');
+    expect(rs.spec.template.spec.dnsPolicy).toBe('ClusterFirst');
     const ds = applyDefaults<DaemonSet>({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: meta, spec: { selector: {}, template } });
     expect(ds.spec).toMatchObject({ updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } }, revisionHistoryLimit: 10 });
     const ss = applyDefaults<StatefulSet>({

@@ -1,6 +1,6 @@
 // @mk/api: the object model every component shares (DESIGN.md, packages/api).
-export * from "./examples";
 export * from './types';
+export * from './examples';
 export * from './field-path';
 export * from './errors';
 export * from './registry';

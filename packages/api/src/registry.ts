@@ -135,14 +135,13 @@ export function isKnownKind(kind: string): kind is KindName {
  * NAME  SHORTNAMES  APIVERSION  NAMESPACED  KIND
  */
 export function formatApiResources(list: readonly ResourceInfo[] = resources): string {
-  const table = [
-    ['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND'],
-    ...[...list]
-      .sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0))
-      .map((r) => [r.resource, r.shortNames.join(','), r.apiVersion, String(r.namespaced), r.kind]),
-  ];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  const header = ['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND'];
+  const rows = [...list]
+    .sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0))
+    .map((r) => [r.resource, r.shortNames.join(','), r.apiVersion, String(r.namespaced), r.kind]);
+  const table = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
   return table
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join(''))
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd((widths[i] ?? 0) + 3))).join(''))
     .join('\n');
 }

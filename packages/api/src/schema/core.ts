@@ -148,7 +148,7 @@ export const secretSchema = obj<t.Secret>('Secret', {
 
 export const eventSchema = obj<t.Event>('Event', {
   ...top,
-  involvedObject: objectReferenceSchema,
+  involvedObject: req(objectReferenceSchema),
   reason: str(),
   message: str(),
   source: obj<t.EventSource>('EventSource', { component: str(), host: str() }),

@@ -63,7 +63,7 @@ export interface ReplicaSetSpec {
   replicas?: number;
   minReadySeconds?: number;
   selector: LabelSelector;
-  template?: PodTemplateSpec;
+  template: PodTemplateSpec;
 }
 
 export interface ReplicaSetCondition {
