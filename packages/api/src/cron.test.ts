@@ -45,3 +45,8 @@ describe('errors (robfig/cron messages)', () => {
     expect(() => parseCronSchedule(spec)).toThrow(message);
   });
 });
+
+test('names of Object.prototype members are not month or day names', () => {
+  expect(() => parseCronSchedule('0 0 * constructor *')).toThrow('failed to parse int from constructor');
+  expect(() => parseCronSchedule('@constructor')).toThrow('unrecognized descriptor: @constructor');
+});

@@ -40,7 +40,8 @@ interface Field {
 }
 
 function parseNumber(s: string, b: Bounds, spec: string): number {
-  const named = b.names?.[s.toLowerCase()];
+  const lower = s.toLowerCase();
+  const named = b.names && Object.hasOwn(b.names, lower) ? b.names[lower] : undefined;
   if (named !== undefined) return named;
   if (!/^[0-9]+$/.test(s)) throw cronError(`failed to parse int from ${s}: strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`, spec);
   return Number(s);
@@ -102,7 +103,7 @@ export class CronSchedule {
     }
     let expr = trimmed;
     if (trimmed.startsWith('@')) {
-      const m = macros[trimmed.toLowerCase()];
+      const m = Object.hasOwn(macros, trimmed.toLowerCase()) ? macros[trimmed.toLowerCase()] : undefined;
       if (!m) throw cronError(`unrecognized descriptor: ${trimmed}`, spec);
       expr = m;
     }

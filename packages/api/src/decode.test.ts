@@ -198,3 +198,10 @@ describe('decodeObject', () => {
     }
   });
 });
+
+test('a "__proto__" map key stays a key', () => {
+  const value = JSON.parse('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"__proto__":"x"}}') as unknown;
+  const cm = decodeObject(value) as { data?: Record<string, string> };
+  expect(Object.getPrototypeOf(cm.data)).toBe(Object.prototype);
+  expect(Object.keys(cm.data ?? {})).toEqual(['__proto__']);
+});

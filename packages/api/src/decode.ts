@@ -100,7 +100,7 @@ function decodeValue(value: unknown, schema: SchemaNode, path: FieldPath, errors
       for (const [k, item] of Object.entries(value)) {
         const v = item === null || item === undefined ? zeroValue(schema.values) : item;
         const decoded = v === undefined ? undefined : decodeValue(v, schema.values, path.key(k), errors);
-        if (decoded !== undefined) out[k] = decoded;
+        if (decoded !== undefined) setOwn(out, k, decoded);
       }
       return out;
     }
@@ -108,7 +108,7 @@ function decodeValue(value: unknown, schema: SchemaNode, path: FieldPath, errors
       if (!isPlainObject(value)) return mismatch('object');
       const out: Record<string, unknown> = {};
       for (const [k, item] of Object.entries(value)) {
-        const field = Object.prototype.hasOwnProperty.call(schema.fields, k) ? schema.fields[k] : undefined;
+        const field = Object.hasOwn(schema.fields, k) ? schema.fields[k] : undefined;
         if (!field) {
           errors.push(fieldErrors.unknownField(path.child(k)));
           continue;
@@ -120,6 +120,11 @@ function decodeValue(value: unknown, schema: SchemaNode, path: FieldPath, errors
       return out;
     }
   }
+}
+
+/** out[k] = v, even for k = "__proto__" (a map key is data, never the object's prototype). */
+function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 function truncate(s: string): string {

@@ -283,7 +283,7 @@ const defaulters: { [K in AnyObject['kind']]?: Defaulter<Extract<AnyObject, { ki
 /** A defaulted copy of `obj` (Kubernetes' defaults for every supported field). */
 export function applyDefaults<T extends AnyObject>(obj: T): T {
   const copy = structuredClone(obj);
-  const defaulter = defaulters[copy.kind] as Defaulter<T> | undefined; // picked by the object's own kind
+  const defaulter = (Object.hasOwn(defaulters, copy.kind) ? defaulters[copy.kind] : undefined) as Defaulter<T> | undefined; // picked by the object's own kind
   defaulter?.(copy);
   return copy;
 }

@@ -31,7 +31,7 @@ export class FieldSelector {
   /** Matches a field set (see objectFields); a field absent from the set counts as "". */
   matches(fields: Readonly<Record<string, string>>): boolean {
     return this.requirements.every((r) => {
-      const v = fields[r.field] ?? '';
+      const v = Object.hasOwn(fields, r.field) ? (fields[r.field] ?? '') : '';
       return r.operator === '!=' ? v !== r.value : v === r.value;
     });
   }
@@ -141,7 +141,7 @@ const kindFields: KindFields = {
 export function supportedFieldLabels(kind: string): string[] {
   const r = resourceForKind(kind);
   const common = r && !r.namespaced ? ['metadata.name'] : ['metadata.name', 'metadata.namespace'];
-  return [...common, ...Object.keys(kindFields[kind as KindName] ?? {})];
+  return [...common, ...Object.keys((Object.hasOwn(kindFields, kind) && kindFields[kind as KindName]) || {})];
 }
 
 /** The selectable fields of an object, e.g. {"metadata.name": "web", "status.phase": "Running"}. */

@@ -142,3 +142,11 @@ describe('LabelSelector (structured) → Selector', () => {
     expect(selectorFromSet({}).isEverything()).toBe(true);
   });
 });
+
+test('names of Object.prototype members are ordinary names', () => {
+  expect(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'constructor' as never }] })).toThrow(
+    '"constructor" is not a valid label selector operator',
+  );
+  expect(parseSelector('constructor').matches({})).toBe(false);
+  expect(parseSelector('!toString').matches({})).toBe(true);
+});

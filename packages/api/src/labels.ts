@@ -20,7 +20,7 @@ export interface Requirement {
 export type Labels = Readonly<Record<string, string>> | undefined;
 
 function matchesRequirement(r: Requirement, labels: Labels): boolean {
-  const has = labels !== undefined && Object.prototype.hasOwnProperty.call(labels, r.key);
+  const has = labels !== undefined && Object.hasOwn(labels, r.key);
   const value = has ? (labels as Record<string, string>)[r.key] : undefined;
   switch (r.operator) {
     case '=':
@@ -274,7 +274,7 @@ export function selectorFromLabelSelector(ls: LabelSelector | null | undefined):
   if (ls === undefined || ls === null) return Selector.nothing();
   const reqs: Requirement[] = Object.entries(ls.matchLabels ?? {}).map(([key, v]) => ({ key, operator: '=', values: [v] }));
   for (const e of ls.matchExpressions ?? []) {
-    const operator = structuredOperators[e.operator];
+    const operator = Object.hasOwn(structuredOperators, e.operator) ? structuredOperators[e.operator] : undefined;
     if (!operator) throw selectorError(`${JSON.stringify(e.operator)} is not a valid label selector operator`);
     reqs.push({ key: e.key, operator, values: operator === 'exists' || operator === '!' ? [] : [...(e.values ?? [])] });
   }

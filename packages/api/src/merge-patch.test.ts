@@ -88,3 +88,19 @@ describe('createThreeWayMergePatch (kubectl apply)', () => {
     expect(createThreeWayMergePatch({}, { spec: { emptyDir: {} } }, { spec: {} })).toEqual({ spec: { emptyDir: {} } });
   });
 });
+
+test('"__proto__" keys are plain data', () => {
+  const patch = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as unknown;
+  const out = applyMergePatch({}, patch) as Record<string, unknown>;
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+  expect(Object.prototype.hasOwnProperty.call(out, '__proto__')).toBe(true);
+});
+
+test('createMergePatch handles "__proto__" keys as data', () => {
+  const a = JSON.parse('{"__proto__": {"x": 1}}') as unknown;
+  const b = JSON.parse('{"b": 1}') as unknown;
+  const p = createMergePatch(a, b) as Record<string, unknown>;
+  expect(Object.getPrototypeOf(p)).toBe(Object.prototype);
+  expect(JSON.stringify(p)).toBe('{"__proto__":null,"b":1}');
+});

@@ -16,13 +16,18 @@ function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
 
+/** out[k] = v, even for k = "__proto__" (JSON keys are data, never a prototype). */
+function setOwn(out: JsonObject, k: string, v: Json): void {
+  Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 /** RFC 7386 §2 MergePatch(Target, Patch). */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return clone(patch);
   const out: JsonObject = isObject(target) ? clone(target) : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = applyMergePatch(out[k], v) as Json;
+    else setOwn(out, k, applyMergePatch(Object.hasOwn(out, k) ? out[k] : undefined, v) as Json);
   }
   return out;
 }
@@ -34,7 +39,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   if (isObject(a) && isObject(b)) {
     const ka = Object.keys(a).filter((k) => a[k] !== undefined);
     const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
+    return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
   }
   return false;
 }
@@ -47,17 +52,17 @@ export function createMergePatch(original: unknown, modified: unknown): unknown 
   if (!isObject(original) || !isObject(modified)) return clone(modified);
   const patch: JsonObject = {};
   for (const [k, v] of Object.entries(original)) {
-    if (v !== undefined && !(k in modified && modified[k] !== undefined)) patch[k] = null;
+    if (v !== undefined && !(Object.hasOwn(modified, k) && modified[k] !== undefined)) setOwn(patch, k, null);
   }
   for (const [k, v] of Object.entries(modified)) {
     if (v === undefined) continue;
-    const o = original[k];
+    const o = Object.hasOwn(original, k) ? original[k] : undefined;
     if (jsonEqual(o, v)) continue;
     if (isObject(o) && isObject(v)) {
       // A nested null value cannot be expressed by a merge patch; it deletes, which is the best reading.
-      patch[k] = createMergePatch(o, v) as Json;
+      setOwn(patch, k, createMergePatch(o, v) as Json);
     } else {
-      patch[k] = clone(v);
+      setOwn(patch, k, clone(v));
     }
   }
   return patch;
@@ -72,10 +77,10 @@ export function isEmptyPatch(patch: unknown): boolean {
 function deletionsOnly(patch: JsonObject): JsonObject {
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(patch)) {
-    if (v === null) out[k] = null;
+    if (v === null) setOwn(out, k, null);
     else if (isObject(v)) {
       const inner = deletionsOnly(v);
-      if (Object.keys(inner).length) out[k] = inner;
+      if (Object.keys(inner).length) setOwn(out, k, inner);
     }
   }
   return out;
@@ -89,8 +94,8 @@ function withoutDeletions(patch: JsonObject): JsonObject {
     if (isObject(v)) {
       const inner = withoutDeletions(v);
       // `{}` from the diff means "nested fields changed but all were deletions": nothing left.
-      if (Object.keys(inner).length || Object.keys(v).length === 0) out[k] = inner;
-    } else out[k] = v;
+      if (Object.keys(inner).length || Object.keys(v).length === 0) setOwn(out, k, inner);
+    } else setOwn(out, k, v);
   }
   return out;
 }
@@ -98,8 +103,8 @@ function withoutDeletions(patch: JsonObject): JsonObject {
 function mergeObjects(a: JsonObject, b: JsonObject): JsonObject {
   const out: JsonObject = clone(a);
   for (const [k, v] of Object.entries(b)) {
-    const cur = out[k];
-    out[k] = isObject(cur) && isObject(v) ? mergeObjects(cur, v) : v;
+    const cur = Object.hasOwn(out, k) ? out[k] : undefined;
+    setOwn(out, k, isObject(cur) && isObject(v) ? mergeObjects(cur, v) : v);
   }
   return out;
 }

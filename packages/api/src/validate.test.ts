@@ -743,3 +743,9 @@ describe('object size', () => {
     expect((err as Error).message).toMatch(/^request is too large: object is \d+ bytes, limit is 1572864$/);
   });
 });
+
+test('names of Object.prototype members are ordinary keys and types', () => {
+  const meta = { name: 'c', namespace: 'd' };
+  expect(errorsOf({ apiVersion: 'v1', kind: 'Secret', metadata: meta, type: 'constructor', data: { toString: 'eA==' } })).toEqual([]);
+  expect(errorsOf({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta, binaryData: { constructor: 'eA==' } })).toEqual([]);
+});

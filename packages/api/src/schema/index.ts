@@ -43,6 +43,6 @@ export const kindSchemas: { readonly [K in KindName]: ObjectSchema<KindMap[K]> }
 
 /** The run-time schema of a kind (undefined when mk does not serve it). */
 export function schemaForKind(kind: string): SchemaNode | undefined {
-  if (!Object.prototype.hasOwnProperty.call(kindSchemas, kind)) return undefined;
+  if (!Object.hasOwn(kindSchemas, kind)) return undefined;
   return kindSchemas[kind as KindName] as unknown as SchemaNode; // typed and untyped forms are the same data
 }

@@ -152,7 +152,7 @@ export function validateConfigMap(cm: ConfigMap): Errs {
   errs.push(...validateDataKeys(Object.keys(data), FieldPath.of('data')));
   errs.push(...validateDataKeys(Object.keys(binary), FieldPath.of('binaryData')));
   for (const k of Object.keys(binary)) {
-    if (k in data) errs.push(E.invalid(FieldPath.of('data').key(k), k, 'duplicate of key present in binaryData'));
+    if (Object.hasOwn(data, k)) errs.push(E.invalid(FieldPath.of('data').key(k), k, 'duplicate of key present in binaryData'));
   }
   let size = 0;
   for (const v of Object.values(data)) size += Buffer.byteLength(v);
@@ -191,8 +191,8 @@ export function validateSecret(secret: Secret): Errs {
   for (const v of Object.values(data)) size += Buffer.from(v, 'base64').length;
   if (size > MAX_CONFIG_DATA_BYTES) errs.push(E.tooLong(FieldPath.of('data'), MAX_CONFIG_DATA_BYTES));
   const type = secret.type ?? 'Opaque';
-  for (const key of secretRequiredKeys[type] ?? []) {
-    if (!(key in data) && !(key in (secret.stringData ?? {}))) errs.push(E.required(FieldPath.of('data').key(key)));
+  for (const key of Object.hasOwn(secretRequiredKeys, type) ? (secretRequiredKeys[type] ?? []) : []) {
+    if (!Object.hasOwn(data, key) && !Object.hasOwn(secret.stringData ?? {}, key)) errs.push(E.required(FieldPath.of('data').key(key)));
   }
   if (type === 'kubernetes.io/basic-auth' && !('username' in data) && !('password' in data)) {
     errs.push(E.required(FieldPath.of('data').key('username'), 'must specify at least one of username or password'));
