@@ -17,6 +17,8 @@ import { Store } from './storage/store';
 export const API_SERVER_VERSION = 'v0.1.0-mk';
 /** Kubernetes' request limit (etcd's 1.5 MiB) plus room for the envelope. */
 const MAX_MESSAGE_BYTES = 3 * 1024 * 1024;
+/** Namespaces that always exist. */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 /** How often watchers that asked for bookmarks get one. */
 const BOOKMARK_EVERY_MS = 10_000;
 
@@ -47,6 +49,7 @@ export class ApiServer {
   private httpServer: http.Server | undefined;
   private readonly finalizer: NamespaceFinalizer;
   private cancelBookmarks: () => void = () => {};
+  private stopped = false;
   grpcPort = 0;
   httpPort = 0;
 
@@ -88,6 +91,7 @@ export class ApiServer {
       this.httpServer = hs;
     }
     this.finalizer.start();
+    void this.ensureSystemNamespaces();
     const tick = () => {
       this.cancelBookmarks = this.o.clock.setTimer(BOOKMARK_EVERY_MS, () => {
         for (const c of this.cachers.values()) c.cache.bookmarkAll();
@@ -98,12 +102,34 @@ export class ApiServer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.cancelBookmarks();
     this.finalizer.stop();
     for (const c of this.cachers.values()) c.stop();
     this.grpcServer?.forceShutdown();
     await new Promise<void>((resolve) => (this.httpServer ? this.httpServer.close(() => resolve()) : resolve()));
     this.httpServer?.closeAllConnections();
+  }
+
+  /**
+   * The namespaces every cluster has (Kubernetes' API server makes them too); retried until the
+   * store takes them, since an API server may start before its store has a leader.
+   */
+  private async ensureSystemNamespaces(): Promise<void> {
+    const r = this.registry.resource('namespaces');
+    for (const name of SYSTEM_NAMESPACES) {
+      for (let attempt = 0; !this.stopped; attempt++) {
+        try {
+          await this.registry.create(r, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+          break;
+        } catch (e) {
+          const err = toApiError(e);
+          if (err.reason === 'AlreadyExists') break;
+          if (attempt % 10 === 0) this.o.logger.warn('cannot create a system namespace yet', { namespace: name, error: err.message });
+          await new Promise<void>((resolve) => this.o.clock.setTimer(1000, resolve));
+        }
+      }
+    }
   }
 
   /** Resolves once every watch cache has its first list. */
