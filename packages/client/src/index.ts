@@ -4,7 +4,3 @@ export * from './status';
 export * from './object';
 export * from './grpc-status';
 export * from './api-client';
-export * from './store';
-export * from './informer';
-export * from './event-recorder';
-export * from './config';
