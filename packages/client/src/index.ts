@@ -4,3 +4,5 @@ export * from './status';
 export * from './object';
 export * from './grpc-status';
 export * from './api-client';
+export * from './store';
+export * from './informer';
