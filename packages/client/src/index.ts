@@ -6,3 +6,5 @@ export * from './grpc-status';
 export * from './api-client';
 export * from './store';
 export * from './informer';
+export * from './event-recorder';
+export * from './config';
