@@ -25,4 +25,10 @@ require.extensions['.ts'] = (module, filename) => {
 };
 process.setSourceMapsEnabled(true);
 
-require('./main.ts');
+// `run.js apiserver …` runs scripts/bench-apiserver; anything else is scripts/bench-store.
+if (process.argv[2] === 'apiserver') {
+  process.argv.splice(2, 1);
+  require('./apiserver-main.ts');
+} else {
+  require('./main.ts');
+}
