@@ -1,6 +1,5 @@
 // @mk/api: the object model every component shares (DESIGN.md, packages/api).
 export * from './types';
-export * from './examples';
 export * from './field-path';
 export * from './errors';
 export * from './registry';

@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from '@mk/shared';
-import { KUBIA_MANIFEST } from './examples';
+import { exampleManifest } from './examples';
+
+const KUBIA_MANIFEST = exampleManifest('kubia.yaml');
 import { ManifestError, parseManifests, parseManifestsSettled } from './manifests';
 import type { ConfigMap, Deployment, Pod, Service } from './types';
 
@@ -20,8 +22,8 @@ describe('documents and lines', () => {
   test('the kubia Deployment + Service', () => {
     const ms = parseManifests(KUBIA_MANIFEST, 'kubia.yaml');
     expect(ms.map((m) => [m.object.kind, m.object.metadata.name, m.fileName, m.line])).toEqual([
-      ['Deployment', 'kubia', 'kubia.yaml', 2],
-      ['Service', 'kubia', 'kubia.yaml', 53],
+      ['Deployment', 'kubia', 'kubia.yaml', 4],
+      ['Service', 'kubia', 'kubia.yaml', 56],
     ]);
     const d = ms[0]?.object as Deployment;
     expect(d.spec.template.spec.containers[0]?.resources?.limits?.cpu).toBe('0.5');

@@ -1,7 +1,9 @@
 import { ErrorCode, InvalidArgumentError, MkError } from '@mk/shared';
 import { applyDefaults } from './defaults';
 import { formatFieldError, ValidationError } from './errors';
-import { KUBIA_MANIFEST } from './examples';
+import { exampleManifest } from './examples';
+
+const KUBIA_MANIFEST = exampleManifest('kubia.yaml');
 import { parseManifests } from './manifests';
 import { withDefaultNamespace } from './meta';
 import type { AnyObject, CronJob, DaemonSet, Deployment, Job, Pod, Service, StatefulSet } from './types';
