@@ -1,16 +1,16 @@
 /**
  * The two clusters the benchmark compares, both 3 members on loopback with etcd's flags and
  * defaults (100 ms heartbeat, 1000 ms election timeout, fsync on, snapshot count 100000):
- * mk-store through the e2e tests' StoreCluster, real etcd 3.4 (Debian's /usr/bin/etcd) here.
+ * mk-store through the e2e tests' StoreCluster, real etcd 3.4 (Debian's /usr/bin/etcd) through
+ * their EtcdCluster.
  *
  * Everything started is registered at once, so that whatever happens (an error, Ctrl-C) every
  * process is killed by its own pid and every data dir removed.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { Daemon, freePort } from '../e2e/support/processes';
+import { ETCD, EtcdCluster, etcdVersion } from '../e2e/support/etcd-cluster';
+import type { Daemon } from '../e2e/support/processes';
 import { StoreCluster } from '../e2e/support/store-cluster';
 
 export type SystemName = 'mk' | 'etcd';
@@ -100,58 +100,29 @@ export async function startMk(opts: { n?: number; cpuProfDir?: string } = {}): P
 
 // ---- etcd ------------------------------------------------------------------------------------
 
-interface EtcdMember extends BenchMember {
-  peerPort: number;
-  dataDir: string;
-}
+// The e2e tests' EtcdCluster starts the members; the benchmark adds only its cleanup registry.
+export { ETCD, etcdVersion };
 
-export const ETCD = '/usr/bin/etcd';
-
-class EtcdCluster implements BenchCluster {
+class BenchEtcdCluster implements BenchCluster {
   readonly system = 'etcd' as const;
-  readonly root = mkdtempSync(path.join(tmpdir(), 'mk-bench-etcd-'));
-  readonly members: EtcdMember[] = [];
-
+  constructor(readonly inner: EtcdCluster) {}
+  get root(): string {
+    return this.inner.root;
+  }
+  get members(): BenchMember[] {
+    return this.inner.members;
+  }
   endpoints(): string[] {
-    return this.members.map((m) => `127.0.0.1:${m.clientPort}`);
+    return this.inner.members.map((m) => this.inner.clientAddress(m));
   }
-
-  start(m: EtcdMember, initialCluster: string): void {
-    const client = `http://127.0.0.1:${m.clientPort}`;
-    const peer = `http://127.0.0.1:${m.peerPort}`;
-    m.daemon = Daemon.spawn(m.name, ETCD, [
-      '--name', m.name, '--data-dir', m.dataDir,
-      '--listen-client-urls', client, '--advertise-client-urls', client,
-      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', initialCluster, '--initial-cluster-state', 'new',
-      '--initial-cluster-token', 'bench-etcd',
-      // the same level mk-store runs at (StoreCluster passes --log-level warn)
-      '--logger', 'zap', '--log-outputs', 'stderr', '--log-level', 'warn',
-    ], { cwd: this.root });
-  }
-
-  async destroy(): Promise<void> {
-    for (const m of this.members) await m.daemon?.stop('SIGKILL');
-    rmSync(this.root, { recursive: true, force: true });
+  destroy(): Promise<void> {
+    return this.inner.destroy();
   }
 }
 
 /** Starts a 3-member etcd (e1..e3); returns at once: see waitReady. */
 export async function startEtcd(n = 3): Promise<BenchCluster> {
-  const c = new EtcdCluster();
+  const c = new BenchEtcdCluster(await EtcdCluster.start(n));
   live.add(c);
-  for (let i = 1; i <= n; i++) {
-    c.members.push({ name: `e${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(c.root, `e${i}`) });
-  }
-  const initial = c.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
-  for (const m of c.members) c.start(m, initial);
   return c;
-}
-
-export function etcdVersion(): string | null {
-  try {
-    return /etcd Version:\s*(\S+)/.exec(execFileSync(ETCD, ['--version'], { encoding: 'utf8' }))?.[1] ?? null;
-  } catch {
-    return null;
-  }
 }

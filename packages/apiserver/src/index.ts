@@ -1,1 +1,2 @@
 // @mk/apiserver: mk-apiserver (DESIGN.md, "The API server").
+export * from './storage';
