@@ -22,6 +22,8 @@ export interface StoreConfig {
   electionTimeoutMs: number;
   snapshotCount: number;
   maxRequestBytes: number;
+  /** etcd's --experimental-watch-progress-notify-interval (default 10 minutes). */
+  watchProgressNotifyMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -70,6 +72,7 @@ export function parseStoreArgs(argv: string[]): StoreConfig {
     .option('--election-timeout <ms>', 'time (ms) for an election to timeout', positiveInt('--election-timeout'), 1000)
     .option('--snapshot-count <n>', 'number of committed transactions to trigger a snapshot to disk', positiveInt('--snapshot-count'), 100000)
     .option('--max-request-bytes <n>', 'maximum client request size in bytes the server will accept', positiveInt('--max-request-bytes'), 1572864)
+    .option('--experimental-watch-progress-notify-interval <duration>', 'duration of periodic watch progress notifications (Go syntax: 10m, 5s, 500ms)', '10m')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .allowExcessArguments(false);
   try {
@@ -95,6 +98,7 @@ export function parseStoreArgs(argv: string[]): StoreConfig {
     electionTimeout: number;
     snapshotCount: number;
     maxRequestBytes: number;
+    experimentalWatchProgressNotifyInterval: string;
     logLevel: string;
   }>();
 
@@ -126,6 +130,7 @@ export function parseStoreArgs(argv: string[]): StoreConfig {
     electionTimeoutMs: o.electionTimeout,
     snapshotCount: o.snapshotCount,
     maxRequestBytes: o.maxRequestBytes,
+    watchProgressNotifyMs: parseGoDuration(o.experimentalWatchProgressNotifyInterval, '--experimental-watch-progress-notify-interval'),
     logLevel: o.logLevel as StoreConfig['logLevel'],
   };
   const mine = cfg.initialCluster.get(cfg.name);
@@ -139,4 +144,21 @@ export function parseStoreArgs(argv: string[]): StoreConfig {
     );
   }
   return cfg;
+}
+
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A Go duration ("10m", "1m30s", "500ms") in milliseconds, as etcd's duration flags take them; must be positive. */
+export function parseGoDuration(v: string, flag: string): number {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let ms = 0;
+  let matched = 0;
+  for (let m = re.exec(v); m; m = re.exec(v)) {
+    ms += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    matched = re.lastIndex;
+  }
+  if (v === '' || matched !== v.length || !(ms > 0)) {
+    throw new InvalidArgumentError(`${flag} must be a positive duration such as 10m, 5s or 500ms, got '${v}'`);
+  }
+  return Math.max(1, Math.round(ms));
 }

@@ -36,3 +36,24 @@ export function toServiceError(e: unknown): Partial<grpc.StatusObject> {
   if (typeof code === 'number' && code >= 1 && code <= 16) return { code, details: (e as Error).message };
   return { code: grpc.status.UNKNOWN, details: (e as Error)?.message ?? String(e) };
 }
+
+/**
+ * etcd's require-leader check: a call whose metadata says `hasleader: true` (clientv3's
+ * WithRequireLeader) fails at once with "no leader" while this member has none, instead of
+ * waiting for a request timeout.
+ */
+export function requireLeaderInterceptor(hasLeader: () => boolean): grpc.ServerInterceptor {
+  return (_method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, mdNext) => {
+            if (metadata.get('hasleader')[0] === 'true' && !hasLeader()) {
+              call.sendStatus({ code: grpc.status.UNAVAILABLE, details: Errors.noLeader().message });
+              return;
+            }
+            mdNext(metadata);
+          },
+        }),
+    });
+}

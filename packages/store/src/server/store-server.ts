@@ -12,7 +12,7 @@ import { RaftNode } from '../raft-node';
 import { PEER_CHANNEL_OPTIONS, PeerTransport } from '../transport/peer-transport';
 import { hostPort } from '../urls';
 import { WatchHub } from '../watch/watch-hub';
-import { EtcdError, Errors } from './errors';
+import { EtcdError, Errors, requireLeaderInterceptor } from './errors';
 import { ApplyOutcome, StoreStateMachine, confChangeKey } from './state-machine';
 import { addClientServices } from './services';
 import { Lessor } from './lessor';
@@ -172,7 +172,7 @@ export class StoreServer {
       header: () => holder.server!.header(),
       logger: logger.child({ component: 'watch' }),
       clock,
-      progressNotifyMs: 10 * 60 * 1000,
+      progressNotifyMs: cfg.watchProgressNotifyMs,
     }));
     const server = new StoreServer(cfg, dataDir, sm, transport, storage, memberId, clusterId || sm.members.clusterId, clock, rng, logger, watchHub);
     holder.server = server;
@@ -233,12 +233,31 @@ export class StoreServer {
       'grpc.max_send_message_length': 2 ** 31 - 1,
     };
     for (const url of this.cfg.listenClientUrls) {
-      const s = new grpc.Server(limits);
+      const s = new grpc.Server({ ...limits, interceptors: [requireLeaderInterceptor(() => this.node.leader() !== 0)] });
       addClientServices(s, this);
       await bind(s, url);
       this.clientServers.push(s);
     }
+    this.monitorLeader();
     this.logger.info('serving', { client: this.cfg.listenClientUrls, peer: this.cfg.listenPeerUrls });
+  }
+
+  /**
+   * etcd's leader monitor: once this member has had no leader for three election timeouts, the
+   * watch streams of clients that require one are ended, so they move to a member that has one.
+   */
+  private monitorLeader(): void {
+    let leaderless = 0;
+    const check = () => {
+      if (this.stopped) return;
+      leaderless = this.node.leader() === 0 ? leaderless + 1 : 0;
+      if (leaderless >= 3) {
+        const n = this.watchHub.endRequireLeaderStreams();
+        if (n > 0) this.logger.warn('no leader: ended watch streams that require one', { streams: n });
+      }
+      this.clock.setTimer(this.cfg.electionTimeoutMs, check);
+    };
+    this.clock.setTimer(this.cfg.electionTimeoutMs, check);
   }
 
   /** Keeps the transport's address book equal to the replicated member list. */
@@ -338,16 +357,20 @@ export class StoreServer {
   private async replicate(key: string, submit: () => Promise<void>): Promise<ApplyOutcome> {
     if (this.stopped) throw Errors.stopped();
     const deadline = this.clock.now() + requestTimeoutMs(this.cfg);
+    // Once Raft has taken the proposal it may still be applied after we give up: that outcome is
+    // unknown, which etcd reports as "request timed out". "no leader" promises it was not taken.
+    let submitted = false;
     const result = new Promise<ApplyOutcome>((resolve) => {
       const timer = this.clock.setTimer(requestTimeoutMs(this.cfg), () => {
         this.waiters.delete(key);
-        resolve({ ok: false, error: this.node.leader() === 0 ? Errors.noLeader() : Errors.timeout() });
+        resolve({ ok: false, error: !submitted && this.node.leader() === 0 ? Errors.noLeader() : Errors.timeout() });
       });
       this.waiters.set(key, { resolve, timer });
     });
     for (;;) {
       try {
         await submit();
+        submitted = true;
         break;
       } catch (e) {
         if (!(e instanceof ProposalDroppedError) || this.clock.now() + 50 > deadline || this.stopped) {

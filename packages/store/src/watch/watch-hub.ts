@@ -38,6 +38,7 @@ export const WatchMessages = {
   duplicateId: 'mvcc: duplicate watch ID provided on the WatchStream',
   emptyRange: 'mvcc: watcher range is empty',
   serverStopped: 'etcdserver: server stopped',
+  noLeader: 'etcdserver: no leader',
 } as const;
 
 // etcdserverpb.WatchCreateRequest.FilterType
@@ -109,11 +110,15 @@ class WatchStream {
   progressRequested = false;
   pumpScheduled = false;
   stopTicker: (() => void) | undefined;
+  /** The client asked for etcd's require-leader (metadata `hasleader: true`). */
+  readonly requireLeader: boolean;
 
   constructor(
     readonly call: WatchCall,
     readonly id: number,
-  ) {}
+  ) {
+    this.requireLeader = call.metadata?.get('hasleader')[0] === 'true';
+  }
 }
 
 function keyString(u: Uint8Array): string {
@@ -299,6 +304,20 @@ export class WatchHub {
   }
 
   /** Cancels every watcher (server shutdown): each stream ends with UNAVAILABLE "etcdserver: server stopped". */
+  /**
+   * Ends the streams whose clients asked for a leader (clientv3's WithRequireLeader), as etcd does
+   * once its member has had no leader for a while: they reconnect to a member that has one.
+   */
+  endRequireLeaderStreams(): number {
+    let n = 0;
+    for (const s of [...this.streams]) {
+      if (!s.requireLeader) continue;
+      this.fail(s, STATUS_UNAVAILABLE, WatchMessages.noLeader);
+      n++;
+    }
+    return n;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
