@@ -8,3 +8,4 @@ export * from './store';
 export * from './informer';
 export * from './event-recorder';
 export * from './config';
+export * from './leader-election';
