@@ -63,10 +63,10 @@ function setup(names: string[]) {
   for (const id of names) {
     // Each elector's calls are tagged with its identity, so one can be cut off alone.
     const own: LeaseApi = {
-      get: (r, ns, n, o) => ((caller = id), api.get(r, ns, n, o)),
-      create: (r, obj, o) => ((caller = id), api.create(r, obj, o)),
-      update: (r, obj, o) => ((caller = id), api.update(r, obj, o)),
-    } as LeaseApi;
+      get: <T extends KubeObjectLike>() => ((caller = id), api.get<T>()),
+      create: <T extends KubeObjectLike>(r: string, obj: T) => ((caller = id), api.create(r, obj)),
+      update: <T extends KubeObjectLike>(r: string, obj: T) => ((caller = id), api.update(r, obj)),
+    };
     electors.set(
       id,
       new LeaderElector({
