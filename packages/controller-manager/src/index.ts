@@ -1,0 +1,1 @@
+// @mk/controller-manager (DESIGN.md, "Controllers, scheduler, node agents").

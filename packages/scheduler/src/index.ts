@@ -1,0 +1,1 @@
+// @mk/scheduler (DESIGN.md, "Controllers, scheduler, node agents").
