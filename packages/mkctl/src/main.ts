@@ -1,0 +1,112 @@
+/**
+ * The real world for mkctl: process streams, the file system, the system clock, Ctrl-C, and an
+ * API client built lazily from the global flags and the config file (commands that need no
+ * server, like `config` and `version --client`, never read it).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { defaultConfigPath, loadClientConfig, parseServerList } from '@mk/client';
+import { systemClock } from '@mk/shared';
+import { type GlobalOptions, run } from './cli';
+import { parseDuration } from './commands/delete';
+import type { CommandContext, Io, MkClient, Writer } from './context';
+import { RealClient } from './real-client';
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string };
+    return `v${pkg.version ?? '0.0.0'}`;
+  } catch {
+    return 'v0.0.0';
+  }
+}
+
+const realIo: Io = {
+  readFile: (p) => readFileSync(p, 'utf8'),
+  isDirectory: (p) => statSync(p).isDirectory(),
+  readDir: (p) => readdirSync(p),
+  exists: (p) => existsSync(p),
+  writeFile(p, text) {
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, text, { mode: 0o600 });
+  },
+  readStdin: () =>
+    new Promise((resolve, reject) => {
+      let text = '';
+      process.stdin.setEncoding('utf8');
+      process.stdin.on('data', (chunk: string) => (text += chunk));
+      process.stdin.on('end', () => resolve(text));
+      process.stdin.on('error', reject);
+    }),
+};
+
+function writerOf(stream: NodeJS.WriteStream): Writer {
+  // A closed pipe (`mkctl get pods | head`) is not an error worth a stack trace.
+  stream.on('error', () => undefined);
+  return { write: (s) => void stream.write(s) };
+}
+
+/** Runs mkctl with these arguments; resolves with the exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const out = writerOf(process.stdout);
+  const err = writerOf(process.stderr);
+  const clientVersion = readVersion();
+  const clients: RealClient[] = [];
+  let interrupt!: () => void;
+  const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
+  process.once('SIGINT', () => {
+    interrupt();
+    // Commands that do not wait for Ctrl-C end here.
+    setTimeout(() => process.exit(130), 1000).unref();
+  });
+
+  const makeContext = (g: GlobalOptions): CommandContext => {
+    const mkconfig = g.mkconfig ?? (env.MKCONFIG || undefined);
+    const configPath = mkconfig ?? defaultConfigPath();
+    let loaded: ReturnType<typeof loadClientConfig> | undefined;
+    const load = (): ReturnType<typeof loadClientConfig> => {
+      loaded ??= loadClientConfig({
+        ...(g.server ? { servers: parseServerList(g.server, '--server') } : {}),
+        ...(g.context ? { context: g.context } : {}),
+        ...(g.namespace ? { namespace: g.namespace } : {}),
+        env: { ...env, MKCONFIG: mkconfig },
+      });
+      return loaded;
+    };
+    let client: RealClient | undefined;
+    return {
+      get client(): MkClient {
+        if (!client) {
+          const cfg = load();
+          client = new RealClient({ servers: cfg.servers, requestTimeoutMs: parseDuration(g.requestTimeout ?? '10s', '--request-timeout') });
+          clients.push(client);
+        }
+        return client;
+      },
+      get namespace(): string {
+        if (g.namespace) return g.namespace;
+        try {
+          return load().namespace;
+        } catch {
+          return 'default';
+        }
+      },
+      namespaceFromFlag: g.namespace !== undefined,
+      out,
+      err,
+      clock: systemClock,
+      io: realIo,
+      configPath,
+      ...(g.context ? { contextName: g.context } : {}),
+      localTime: true,
+      interrupted,
+      clientVersion,
+    };
+  };
+
+  try {
+    return await run(argv, makeContext, { out, err });
+  } finally {
+    for (const c of clients) c.close();
+  }
+}
