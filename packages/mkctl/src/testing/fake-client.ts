@@ -116,6 +116,11 @@ export class FakeClient implements MkClient {
     }
   }
 
+  /** Delivers any event (ERROR, BOOKMARK, ...) to every watcher of `resource`. */
+  emitEvent(resource: string, event: WatchEvent<KubeObject>): void {
+    for (const w of this.watchers) if (w.resource === resource) w.handler(structuredClone(event));
+  }
+
   /** Ends every watch as the server would when it goes away. */
   endWatches(): void {
     for (const w of [...this.watchers]) w.stop();
