@@ -26,6 +26,8 @@ export interface BenchCluster {
   readonly members: BenchMember[];
   /** host:port of each member's client URL, in member order */
   endpoints(): string[];
+  /** Starts member i again from its data dir (after a kill) and waits until it serves. */
+  restart(i: number): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -64,6 +66,11 @@ class MkCluster implements BenchCluster {
   }
   endpoints(): string[] {
     return this.inner.members.map((m) => `127.0.0.1:${m.clientPort}`);
+  }
+  async restart(i: number): Promise<void> {
+    const m = this.inner.members[i]!;
+    this.inner.start(m, this.inner.initialCluster(this.inner.members), 'existing');
+    await this.inner.waitHealthy([m]);
   }
   destroy(): Promise<void> {
     return this.inner.destroy();
@@ -114,6 +121,11 @@ class BenchEtcdCluster implements BenchCluster {
   }
   endpoints(): string[] {
     return this.inner.members.map((m) => this.inner.clientAddress(m));
+  }
+  async restart(i: number): Promise<void> {
+    const m = this.inner.members[i]!;
+    this.inner.startMember(m);
+    await this.inner.waitHealthy([m]);
   }
   destroy(): Promise<void> {
     return this.inner.destroy();
