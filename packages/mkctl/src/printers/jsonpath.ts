@@ -4,6 +4,7 @@
  * `..key` (recursive), `.*`, unions `[a,b]`, filters `[?(@.type=="Ready")]`, `{range …}…{end}`,
  * string literals `{"\n"}`. Missing keys print nothing (--allow-missing-template-keys).
  */
+import { sortedJson } from '../apply-patch';
 import { CliError } from '../errors';
 
 type Step =
@@ -284,11 +285,11 @@ function evaluate(steps: readonly Step[], input: unknown): unknown[] {
   return values;
 }
 
-/** How kubectl prints one result: strings raw, everything else as JSON. */
+/** How kubectl prints one result: strings raw, everything else as JSON (Go sorts map keys). */
 function show(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v === undefined) return '';
-  return JSON.stringify(v);
+  return sortedJson(v);
 }
 
 function run(nodes: readonly Node[], data: unknown): string {

@@ -4,6 +4,7 @@
  */
 import { posix } from 'node:path';
 import { FakeClock } from '@mk/shared';
+import type { ContextFactory } from '../cli';
 import type { CommandContext, Io, MkClient } from '../context';
 import { FakeClient } from './fake-client';
 
@@ -85,6 +86,10 @@ export interface TestContext {
   err(): string;
   /** Simulates Ctrl-C. */
   interrupt(): void;
+  /** For `run()`: this context, with -n and --context applied. */
+  factory: ContextFactory;
+  /** The global flags the last command was started with. */
+  globals(): Parameters<ContextFactory>[0] | undefined;
 }
 
 export const TEST_NOW = Date.parse('2024-05-01T12:00:00Z');
@@ -115,5 +120,15 @@ export function testContext(opts: TestContextOptions = {}): TestContext {
     interrupted,
     clientVersion: 'v0.1.0',
   };
-  return { ctx, client, clock, io, out: () => out, err: () => err, interrupt };
+  let lastGlobals: Parameters<ContextFactory>[0] | undefined;
+  const factory: ContextFactory = (g) => {
+    lastGlobals = g;
+    // Object.create keeps `client` a getter (it may throw) while overriding the namespace.
+    return Object.create(ctx, {
+      namespace: { value: g.namespace ?? ctx.namespace },
+      namespaceFromFlag: { value: g.namespace !== undefined || ctx.namespaceFromFlag },
+      ...(g.context !== undefined ? { contextName: { value: g.context } } : {}),
+    }) as CommandContext;
+  };
+  return { ctx, client, clock, io, out: () => out, err: () => err, interrupt, factory, globals: () => lastGlobals };
 }
