@@ -46,30 +46,31 @@ function writerOf(stream: NodeJS.WriteStream): Writer {
   return { write: (s) => void stream.write(s) };
 }
 
-/** Runs mkctl with these arguments; resolves with the exit code. */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const out = writerOf(process.stdout);
-  const err = writerOf(process.stderr);
-  const clientVersion = readVersion();
-  const clients: RealClient[] = [];
-  let interrupt!: () => void;
-  const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
-  process.once('SIGINT', () => {
-    interrupt();
-    // Commands that do not wait for Ctrl-C end here.
-    setTimeout(() => process.exit(130), 1000).unref();
-  });
+export interface RealContextOptions {
+  env: NodeJS.ProcessEnv;
+  out: Writer;
+  err: Writer;
+  clientVersion: string;
+  interrupted: Promise<void>;
+  /** Every client made, to close at the end. */
+  clients: RealClient[];
+  /** Where ~/.mk/config is looked for (default: the user's home). */
+  homeDir?: string;
+}
 
-  const makeContext = (g: GlobalOptions): CommandContext => {
-    const mkconfig = g.mkconfig ?? (env.MKCONFIG || undefined);
-    const configPath = mkconfig ?? defaultConfigPath();
+/** Builds the context of a command from the global flags, the environment and the config file. */
+export function realContextFactory(o: RealContextOptions): (g: GlobalOptions) => CommandContext {
+  return (g) => {
+    const mkconfig = g.mkconfig ?? (o.env.MKCONFIG || undefined);
+    const configPath = mkconfig ?? defaultConfigPath(o.homeDir);
     let loaded: ReturnType<typeof loadClientConfig> | undefined;
     const load = (): ReturnType<typeof loadClientConfig> => {
       loaded ??= loadClientConfig({
         ...(g.server ? { servers: parseServerList(g.server, '--server') } : {}),
         ...(g.context ? { context: g.context } : {}),
         ...(g.namespace ? { namespace: g.namespace } : {}),
-        env: { ...env, MKCONFIG: mkconfig },
+        env: { ...o.env, MKCONFIG: mkconfig },
+        ...(o.homeDir ? { homeDir: o.homeDir } : {}),
       });
       return loaded;
     };
@@ -79,7 +80,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         if (!client) {
           const cfg = load();
           client = new RealClient({ servers: cfg.servers, requestTimeoutMs: parseDuration(g.requestTimeout ?? '10s', '--request-timeout') });
-          clients.push(client);
+          o.clients.push(client);
         }
         return client;
       },
@@ -92,18 +93,32 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         }
       },
       namespaceFromFlag: g.namespace !== undefined,
-      out,
-      err,
+      out: o.out,
+      err: o.err,
       clock: systemClock,
       io: realIo,
       configPath,
       ...(g.context ? { contextName: g.context } : {}),
       localTime: true,
-      interrupted,
-      clientVersion,
+      interrupted: o.interrupted,
+      clientVersion: o.clientVersion,
     };
   };
+}
 
+/** Runs mkctl with these arguments; resolves with the exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const out = writerOf(process.stdout);
+  const err = writerOf(process.stderr);
+  const clients: RealClient[] = [];
+  let interrupt!: () => void;
+  const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
+  process.once('SIGINT', () => {
+    interrupt();
+    // Commands that do not wait for Ctrl-C end here.
+    setTimeout(() => process.exit(130), 1000).unref();
+  });
+  const makeContext = realContextFactory({ env, out, err, clientVersion: readVersion(), interrupted, clients });
   try {
     return await run(argv, makeContext, { out, err });
   } finally {
