@@ -13,6 +13,7 @@ import { deleteCommand } from './commands/delete';
 import { describe } from './commands/describe';
 import { get } from './commands/get';
 import { version } from './commands/version';
+import { expose, scale, setImage } from './commands/workloads';
 import type { CommandContext, Writer } from './context';
 
 /** The flags every command accepts (kubectl's global flags, mk's names). */
@@ -280,6 +281,46 @@ export async function run(argv: readonly string[], makeContext: ContextFactory, 
         }),
       );
   }
+
+  sub('scale', 'Set a new size for a deployment, replica set or stateful set')
+    .argument('[args...]', 'TYPE NAME... or TYPE/NAME...')
+    .option('--replicas <n>', 'the new number of replicas')
+    .option('--current-replicas <n>', 'only if the current size is this')
+    .option('-l, --selector <selector>', 'the objects matching this label selector')
+    .action(
+      action(async (cmd, args: string[], o: Record<string, unknown>) =>
+        scale(context(cmd), args, {
+          ...(o.replicas !== undefined ? { replicas: o.replicas as string } : {}),
+          ...(o.currentReplicas !== undefined ? { currentReplicas: o.currentReplicas as string } : {}),
+          ...(o.selector !== undefined ? { selector: o.selector as string } : {}),
+        }),
+      ),
+    );
+
+  sub('expose', 'Expose a deployment, replica set, pod or service as a new Service')
+    .argument('[args...]', 'TYPE NAME or TYPE/NAME')
+    .option('--port <port>', 'the port the service serves on (default: the first container port)')
+    .option('--target-port <port>', 'the port (number or name) on the pods (default: --port)')
+    .option('--type <type>', 'ClusterIP, NodePort or LoadBalancer', 'ClusterIP')
+    .option('--name <name>', 'the name of the service (default: the object\'s)')
+    .option('--protocol <protocol>', 'TCP or UDP', 'TCP')
+    .option('--node-port <port>', 'with --type=NodePort: the node port to use')
+    .option('--selector <labels>', 'k=v,... instead of the object\'s selector')
+    .action(
+      action(async (cmd, args: string[], o: Record<string, unknown>) => {
+        const str = (k: string): Record<string, string> => (o[k] !== undefined ? { [k]: o[k] as string } : {});
+        return expose(context(cmd), args, { ...str('port'), ...str('targetPort'), ...str('type'), ...str('name'), ...str('protocol'), ...str('selector'), ...str('nodePort') });
+      }),
+    );
+
+  const set = sub('set', 'Set specific features on objects');
+  set
+    .command('image')
+    .description('Update the image of containers of a pod template (deployment, replica set, ...) or pod')
+    .argument('[args...]', 'TYPE NAME CONTAINER=IMAGE... (CONTAINER may be *)')
+    .option('-l, --selector <selector>', 'the objects matching this label selector')
+    .exitOverride()
+    .action(action(async (cmd, args: string[], o: Record<string, unknown>) => setImage(context(cmd), args, o.selector !== undefined ? { selector: o.selector as string } : {})));
 
   sub('api-resources', 'Print the supported API resources on the server')
     .option('-o, --output <format>', 'wide|name')

@@ -156,6 +156,16 @@ data:
     expect(ok.client.stored('configmaps', 'team-a', 'a')).toBeDefined();
   });
 
+  test('an object created without apply: kubectl\'s warning, then configured', async () => {
+    const t = testContext({ files: { '/m/web.yaml': WEB } });
+    await t.client.create('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 80 }] } } as never);
+    expect(await apply(t.ctx, { filename: ['/m/web.yaml'] })).toBe(0);
+    expect(t.out()).toBe('deployment.apps/web created\nservice/web configured\n');
+    expect(t.err()).toBe(
+      'Warning: resource services/web is missing the kubectl.kubernetes.io/last-applied-configuration annotation which is required by mkctl apply. mkctl apply should only be used on resources created declaratively by either mkctl create --save-config or mkctl apply. The missing annotation will be patched automatically.\n',
+    );
+  });
+
   test('missing paths, no -f, nothing in the file, dry runs', async () => {
     const t = testContext();
     expect(await apply(t.ctx, { filename: ['/nope.yaml'] })).toBe(1);

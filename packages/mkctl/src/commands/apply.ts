@@ -122,7 +122,13 @@ export async function apply(ctx: CommandContext, opts: ApplyOptions): Promise<nu
           print(info, name, 'created');
           continue;
         }
-        const patch = threeWayPatch(parseLastApplied(current), modified, current);
+        const original = parseLastApplied(current);
+        if (original === undefined) {
+          ctx.err.write(
+            `Warning: resource ${info.resource}/${name} is missing the ${LAST_APPLIED} annotation which is required by mkctl apply. mkctl apply should only be used on resources created declaratively by either mkctl create --save-config or mkctl apply. The missing annotation will be patched automatically.\n`,
+          );
+        }
+        const patch = threeWayPatch(original, modified, current);
         if (Object.keys(patch).length === 0) {
           print(info, name, 'unchanged');
           continue;
