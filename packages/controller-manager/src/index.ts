@@ -1,1 +1,5 @@
 // @mk/controller-manager (DESIGN.md, "Controllers, scheduler, node agents").
+export * from './types';
+export * from './controller';
+export * from './expectations';
+export * from './controllers/replicaset';
