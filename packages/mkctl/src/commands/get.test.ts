@@ -403,13 +403,35 @@ describe('get --watch', () => {
     expect(t.out()).toBe('EVENT     NAME   READY   STATUS        RESTARTS   AGE\nDELETED   web    1/1     Terminating   0          60s\n');
   });
 
-  test('an ERROR event ends the watch with its status', async () => {
+  test('an ERROR event ends the watch with its status; Gone relists and goes on', async () => {
     const t = testContext();
     const done = get(t.ctx, ['pods'], { watch: true });
     await new Promise((r) => setImmediate(r));
     expect(t.err()).toBe('No resources found in default namespace.\n');
+    t.client.add(runningPod('web'));
     t.client.emitEvent('pods', { type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'too old resource version: 5 (100)', reason: 'Gone', code: 410 } });
+    for (let i = 0; i < 10 && t.client.watcherCount() === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(t.out()).toBe('NAME   READY   STATUS    RESTARTS   AGE\nweb    1/1     Running   0          60s\n');
+    t.client.emitEvent('pods', { type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'internal error', reason: 'InternalError', code: 500 } });
     expect(await done).toBe(1);
-    expect(t.err()).toContain('Error from server (Gone): too old resource version: 5 (100)\n');
+    expect(t.err()).toContain('Error from server (InternalError): internal error\n');
+  });
+
+  test('a watch stream that ends is resumed from the last version seen', async () => {
+    const t = testContext();
+    t.client.add(runningPod('web'));
+    const done = get(t.ctx, ['pods'], { watch: true, output: 'name' });
+    await new Promise((r) => setImmediate(r));
+    t.client.emit('pods', 'MODIFIED', { ...runningPod('web'), metadata: { ...runningPod('web').metadata, resourceVersion: '555' } });
+    t.client.endWatches();
+    await new Promise((r) => setImmediate(r));
+    t.clock.advance(1000);
+    for (let i = 0; i < 10 && t.client.watcherCount() === 0; i++) await new Promise((r) => setImmediate(r));
+    const watches = t.client.calls.filter((c) => c.method === 'watch');
+    expect(watches).toHaveLength(2);
+    expect(watches[1]?.opts).toMatchObject({ resourceVersion: '555' });
+    t.interrupt();
+    expect(await done).toBe(0);
+    expect(t.out()).toBe('pod/web\npod/web\n');
   });
 });

@@ -195,6 +195,13 @@ async function watch(ctx: CommandContext, requests: readonly ResourceRequest[], 
       return OK;
     }
     const err = failure ?? ended;
+    if (err instanceof ApiError && (err.reason === 'Gone' || err.reason === 'Expired')) {
+      // Too far behind to resume (the history was compacted): list again, print what is there now.
+      const again = await ctx.client.listAll(info.resource, listOpts);
+      resourceVersion = again.resourceVersion;
+      for (const o of again.items) print('MODIFIED', withType(o, info));
+      continue;
+    }
     if (err !== undefined && !(err instanceof ApiError && (err.reason === 'ServiceUnavailable' || err.reason === 'Timeout'))) return printError(ctx, err);
     // The stream ended (a server went away or closed it): resume from the last version seen.
     await new Promise<void>((resolve) => {
