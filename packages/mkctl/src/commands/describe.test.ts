@@ -1,6 +1,6 @@
 import type { KubeObject, Pod } from '@mk/api';
 import { testContext } from '../testing/context';
-import { deployment, event, node, replicaSet, runningPod, service } from '../testing/fixtures';
+import { ago, deployment, event, node, pod, replicaSet, runningPod, service } from '../testing/fixtures';
 import { describe as describeCmd } from './describe';
 
 function richPod(): Pod {
@@ -376,5 +376,137 @@ Events:  <none>
     n.client.add({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: { 'kubernetes.io/metadata.name': 'team-a' } }, status: { phase: 'Active' } } as KubeObject);
     expect(await describeCmd(n.ctx, ['ns', 'team-a'])).toBe(0);
     expect(n.out()).toBe('Name:         team-a\nLabels:       kubernetes.io/metadata.name=team-a\nAnnotations:  <none>\nStatus:       Active\n');
+  });
+});
+
+describe('describe: workloads and autoscalers', () => {
+  const ds = {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'logs', namespace: 'default', uid: 'uid-ds', creationTimestamp: ago(100) },
+    spec: {
+      selector: { matchLabels: { app: 'logs' } },
+      template: { metadata: { labels: { app: 'logs' } }, spec: { containers: [{ name: 'fluentd', image: 'fluentd:v1' }], nodeSelector: { disk: 'ssd' } } },
+    },
+    status: { desiredNumberScheduled: 2, currentNumberScheduled: 2, numberReady: 2, numberMisscheduled: 0, updatedNumberScheduled: 2, numberAvailable: 2 },
+  } as KubeObject;
+
+  test('daemonset: node counts and the pods it controls', async () => {
+    const t = testContext();
+    const other = runningPod('not-ours', { labels: { app: 'logs' } });
+    t.client.add(ds, runningPod('logs-a', { owner: ds, labels: { app: 'logs' } }), pod('logs-b', { owner: ds, labels: { app: 'logs' }, status: { phase: 'Pending' } }), other);
+    expect(await describeCmd(t.ctx, ['ds', 'logs'], { showEvents: false })).toBe(0);
+    expect(t.out()).toBe(`Name:           logs
+Namespace:      default
+Selector:       app=logs
+Node-Selector:  disk=ssd
+Labels:         <none>
+Annotations:    <none>
+Desired Number of Nodes Scheduled: 2
+Current Number of Nodes Scheduled: 2
+Number of Nodes Scheduled with Up-to-date Pods: 2
+Number of Nodes Scheduled with Available Pods: 2
+Number of Nodes Misscheduled: 0
+Pods Status:  1 Running / 1 Waiting / 0 Succeeded / 0 Failed
+Pod Template:
+  Labels:  app=logs
+  Containers:
+   fluentd:
+    Image:         fluentd:v1
+    Port:          <none>
+    Host Port:     <none>
+    Environment:   <none>
+    Mounts:        <none>
+  Volumes:         <none>
+  Node-Selectors:  disk=ssd
+  Tolerations:     <none>
+`);
+  });
+
+  test('job', async () => {
+    const t = testContext();
+    t.client.add({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'pi', namespace: 'default', uid: 'uid-job', creationTimestamp: ago(120) },
+      spec: {
+        parallelism: 1,
+        completions: 1,
+        backoffLimit: 6,
+        completionMode: 'NonIndexed',
+        suspend: false,
+        selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'uid-job' } },
+        template: { metadata: { labels: { 'job-name': 'pi' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl:5.34', command: ['perl', '-Mbignum=bpi', '-wle', 'print bpi(2000)'] }] } },
+      },
+      status: { succeeded: 1, startTime: ago(120), completionTime: ago(80), ready: 0 },
+    } as KubeObject);
+    expect(await describeCmd(t.ctx, ['job', 'pi'])).toBe(0);
+    expect(t.out()).toBe(`Name:             pi
+Namespace:        default
+Selector:         batch.kubernetes.io/controller-uid=uid-job
+Labels:           <none>
+Annotations:      <none>
+Parallelism:      1
+Completions:      1
+Completion Mode:  NonIndexed
+Suspend:          false
+Backoff Limit:    6
+Start Time:       Wed, 01 May 2024 11:58:00 +0000
+Completed At:     Wed, 01 May 2024 11:58:40 +0000
+Duration:         40s
+Pods Statuses:    0 Active (0 Ready) / 1 Succeeded / 0 Failed
+Pod Template:
+  Labels:  job-name=pi
+  Containers:
+   pi:
+    Image:      perl:5.34
+    Port:       <none>
+    Host Port:  <none>
+    Command:
+      perl
+      -Mbignum=bpi
+      -wle
+      print bpi(2000)
+    Environment:   <none>
+    Mounts:        <none>
+  Volumes:         <none>
+  Node-Selectors:  <none>
+  Tolerations:     <none>
+Events:            <none>
+`);
+  });
+
+  test('horizontal pod autoscaler: metrics as current / target', async () => {
+    const t = testContext();
+    t.client.add({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web', namespace: 'default', creationTimestamp: ago(600) },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 1, maxReplicas: 10, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }] },
+      status: {
+        currentReplicas: 2,
+        desiredReplicas: 2,
+        currentMetrics: [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 23, averageValue: '46m' } } }],
+        conditions: [{ type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' }],
+      },
+    } as KubeObject);
+    expect(await describeCmd(t.ctx, ['hpa', 'web'])).toBe(0);
+    expect(t.out()).toBe(`Name:                                                  web
+Namespace:                                             default
+Labels:                                                <none>
+Annotations:                                           <none>
+CreationTimestamp:                                     Wed, 01 May 2024 11:50:00 +0000
+Reference:                                             Deployment/web
+Metrics:                                               ( current / target )
+  resource cpu on pods  (as a percentage of request):  23% (46m) / 50%
+Min replicas:                                          1
+Max replicas:                                          10
+Deployment pods:                                       2 current / 2 desired
+Conditions:
+  Type         Status  Reason            Message
+  ----         ------  ------            -------
+  AbleToScale  True    ReadyForNewScale  recommended size matches current size
+Events:        <none>
+`);
   });
 });

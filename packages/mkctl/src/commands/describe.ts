@@ -5,11 +5,17 @@
  */
 import {
   type ConfigMap,
+  type CronJob,
+  type DaemonSet,
   type Deployment,
+  type HorizontalPodAutoscaler,
+  type Job,
+  type StatefulSet,
   type Endpoints,
   type Event,
   jsonEqual,
   type KubeObject,
+  type LabelSelector,
   type Lease,
   type Namespace,
   type Node,
@@ -27,7 +33,12 @@ import { CliError, isConnectionError } from '../errors';
 import {
   type DescribeSettings,
   describeConfigMap,
+  describeCronJob,
+  describeDaemonSet,
   describeDeployment,
+  describeHPA,
+  describeJob,
+  describeStatefulSet,
   describeEndpoints,
   describeGeneric,
   describeNamespace,
@@ -84,6 +95,18 @@ function podCounts(pods: readonly Pod[], ownerUid: string | undefined): PodCount
   return c;
 }
 
+/** Pods by phase among those the object controls (kubectl's getPodStatusForController). */
+async function ownedPodCounts(ctx: CommandContext, owner: KubeObject, selector: LabelSelector | undefined): Promise<PodCounts> {
+  let pods: Pod[] = [];
+  try {
+    const labelSelector = selectorFromLabelSelector(selector).toString();
+    pods = (await ctx.client.listAll('pods', { namespace: owner.metadata.namespace ?? '', labelSelector })).items as Pod[];
+  } catch (e) {
+    if (isConnectionError(e)) throw e;
+  }
+  return podCounts(pods, owner.metadata.uid);
+}
+
 /** A template without the pod-template-hash label, to find a Deployment's current ReplicaSet. */
 function withoutHash(t: PodTemplateSpec | undefined): unknown {
   if (!t) return t;
@@ -114,14 +137,22 @@ async function describeOne(ctx: CommandContext, info: ResourceInfo, obj: KubeObj
     }
     case 'ReplicaSet': {
       const rs = obj as ReplicaSet;
-      let pods: Pod[] = [];
-      try {
-        pods = (await ctx.client.listAll('pods', { namespace: ns, labelSelector: selectorFromLabelSelector(rs.spec.selector).toString() })).items as Pod[];
-      } catch (e) {
-        if (isConnectionError(e)) throw e;
-      }
-      return describeReplicaSet(rs, podCounts(pods, rs.metadata.uid), events, s);
+      return describeReplicaSet(rs, await ownedPodCounts(ctx, rs, rs.spec.selector), events, s);
     }
+    case 'DaemonSet': {
+      const ds = obj as DaemonSet;
+      return describeDaemonSet(ds, await ownedPodCounts(ctx, ds, ds.spec.selector), events, s);
+    }
+    case 'StatefulSet': {
+      const ss = obj as StatefulSet;
+      return describeStatefulSet(ss, await ownedPodCounts(ctx, ss, ss.spec.selector), events, s);
+    }
+    case 'Job':
+      return describeJob(obj as Job, events, s);
+    case 'CronJob':
+      return describeCronJob(obj as CronJob, events, s);
+    case 'HorizontalPodAutoscaler':
+      return describeHPA(obj as HorizontalPodAutoscaler, events, s);
     case 'Service': {
       let ep: Endpoints | undefined;
       try {

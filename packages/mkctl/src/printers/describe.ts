@@ -8,6 +8,12 @@ import {
   type ConfigMap,
   type Container,
   type ContainerState,
+  type CronJob,
+  type DaemonSet,
+  type HorizontalPodAutoscaler,
+  type HPAScalingRules,
+  type Job,
+  type StatefulSet,
   type ContainerStatus,
   type Deployment,
   type Endpoints,
@@ -711,6 +717,190 @@ function describeNodeResource(node: Node, pods: readonly Pod[], w: PrefixWriter,
   for (const name of names.filter((n) => !n.startsWith('hugepages-') && !STANDARD_RESOURCES.has(n))) {
     w.write(L1, `${name}\t${totalReq[name] ?? Quantity.zero}\t${totalLim[name] ?? Quantity.zero}\n`);
   }
+}
+
+function podsStatus(w: PrefixWriter, pods: PodCounts): void {
+  w.write(L0, `Pods Status:\t${pods.running} Running / ${pods.waiting} Waiting / ${pods.succeeded} Succeeded / ${pods.failed} Failed\n`);
+}
+
+export function describeDaemonSet(ds: DaemonSet, pods: PodCounts, events: readonly Event[] | undefined, s: DescribeSettings): string {
+  const w = new PrefixWriter();
+  const st = ds.status;
+  w.write(L0, `Name:\t${ds.metadata.name ?? ''}\n`);
+  w.write(L0, `Namespace:\t${ds.metadata.namespace ?? ''}\n`);
+  w.write(L0, `Selector:\t${selectorText(ds.spec.selector)}\n`);
+  const nodeSelector = Object.entries(ds.spec.template?.spec?.nodeSelector ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  w.write(L0, `Node-Selector:\t${nodeSelector || '<none>'}\n`);
+  printLabelsMultiline(w, 'Labels', ds.metadata.labels);
+  printAnnotationsMultiline(w, 'Annotations', ds.metadata.annotations);
+  w.write(L0, `Desired Number of Nodes Scheduled: ${st?.desiredNumberScheduled ?? 0}\n`);
+  w.write(L0, `Current Number of Nodes Scheduled: ${st?.currentNumberScheduled ?? 0}\n`);
+  w.write(L0, `Number of Nodes Scheduled with Up-to-date Pods: ${st?.updatedNumberScheduled ?? 0}\n`);
+  w.write(L0, `Number of Nodes Scheduled with Available Pods: ${st?.numberAvailable ?? 0}\n`);
+  w.write(L0, `Number of Nodes Misscheduled: ${st?.numberMisscheduled ?? 0}\n`);
+  podsStatus(w, pods);
+  describePodTemplate(ds.spec.template, w, s);
+  if (events) describeEvents(events, w, s);
+  return w.toString();
+}
+
+export function describeStatefulSet(ss: StatefulSet, pods: PodCounts, events: readonly Event[] | undefined, s: DescribeSettings): string {
+  const w = new PrefixWriter();
+  w.write(L0, `Name:\t${ss.metadata.name ?? ''}\n`);
+  w.write(L0, `Namespace:\t${ss.metadata.namespace ?? ''}\n`);
+  w.write(L0, `CreationTimestamp:\t${formatRFC1123Z(ss.metadata.creationTimestamp, s.localTime)}\n`);
+  w.write(L0, `Selector:\t${selectorText(ss.spec.selector)}\n`);
+  printLabelsMultiline(w, 'Labels', ss.metadata.labels);
+  printAnnotationsMultiline(w, 'Annotations', ss.metadata.annotations);
+  w.write(L0, `Replicas:\t${ss.spec.replicas ?? 0} desired | ${ss.status?.replicas ?? 0} total\n`);
+  w.write(L0, `Update Strategy:\t${ss.spec.updateStrategy?.type ?? ''}\n`);
+  const ru = ss.spec.updateStrategy?.rollingUpdate;
+  if (ru?.partition !== undefined) {
+    w.write(L1, `Partition:\t${ru.partition}\n`);
+    if (ru.maxUnavailable !== undefined) w.write(L1, `MaxUnavailable:\t${intOrString(ru.maxUnavailable)}\n`);
+  }
+  podsStatus(w, pods);
+  describePodTemplate(ss.spec.template, w, s);
+  const claims = ss.spec.volumeClaimTemplates ?? [];
+  if (claims.length === 0) w.write(L0, 'Volume Claims:\t<none>\n');
+  else {
+    w.write(L0, 'Volume Claims:\n');
+    for (const pvc of claims) {
+      w.write(L1, `Name:\t${pvc.metadata?.name ?? ''}\n`);
+      w.write(L1, `StorageClass:\t${pvc.spec.storageClassName ?? ''}\n`);
+      printLabelsMultilineWithIndent(w, '  ', 'Labels', '\t', pvc.metadata?.labels);
+      printLabelsMultilineWithIndent(w, '  ', 'Annotations', '\t', pvc.metadata?.annotations);
+      const storage = pvc.spec.resources?.requests?.storage;
+      w.write(L1, `Capacity:\t${storage !== undefined ? quantity(storage) : '<default>'}\n`);
+      w.write(L1, `Access Modes:\t[${(pvc.spec.accessModes ?? []).join(' ')}]\n`);
+    }
+  }
+  if (events) describeEvents(events, w, s);
+  return w.toString();
+}
+
+export function describeJob(job: Job, events: readonly Event[] | undefined, s: DescribeSettings): string {
+  const w = new PrefixWriter();
+  const spec = job.spec;
+  const st = job.status ?? {};
+  w.write(L0, `Name:\t${job.metadata.name ?? ''}\n`);
+  w.write(L0, `Namespace:\t${job.metadata.namespace ?? ''}\n`);
+  w.write(L0, `Selector:\t${selectorText(spec.selector)}\n`);
+  printLabelsMultiline(w, 'Labels', job.metadata.labels);
+  printAnnotationsMultiline(w, 'Annotations', job.metadata.annotations);
+  const owner = controlledBy(job);
+  if (owner) w.write(L0, `Controlled By:\t${owner}\n`);
+  if (spec.parallelism !== undefined) w.write(L0, `Parallelism:\t${spec.parallelism}\n`);
+  w.write(L0, `Completions:\t${spec.completions !== undefined ? spec.completions : '<unset>'}\n`);
+  if (spec.completionMode) w.write(L0, `Completion Mode:\t${spec.completionMode}\n`);
+  if (spec.suspend !== undefined) w.write(L0, `Suspend:\t${goBool(spec.suspend)}\n`);
+  if (spec.backoffLimit !== undefined) w.write(L0, `Backoff Limit:\t${spec.backoffLimit}\n`);
+  if (spec.ttlSecondsAfterFinished !== undefined) w.write(L0, `TTL Seconds After Finished:\t${spec.ttlSecondsAfterFinished}\n`);
+  if (st.startTime) w.write(L0, `Start Time:\t${formatRFC1123Z(st.startTime, s.localTime)}\n`);
+  if (st.completionTime) w.write(L0, `Completed At:\t${formatRFC1123Z(st.completionTime, s.localTime)}\n`);
+  const start = parseTime(st.startTime);
+  const end = parseTime(st.completionTime);
+  if (start !== undefined && end !== undefined) w.write(L0, `Duration:\t${since(st.startTime, end)}\n`);
+  if (spec.activeDeadlineSeconds !== undefined) w.write(L0, `Active Deadline Seconds:\t${spec.activeDeadlineSeconds}s\n`);
+  if (st.ready === undefined) w.write(L0, `Pods Statuses:\t${st.active ?? 0} Active / ${st.succeeded ?? 0} Succeeded / ${st.failed ?? 0} Failed\n`);
+  else w.write(L0, `Pods Statuses:\t${st.active ?? 0} Active (${st.ready} Ready) / ${st.succeeded ?? 0} Succeeded / ${st.failed ?? 0} Failed\n`);
+  if (spec.completionMode === 'Indexed') w.write(L0, `Completed Indexes:\t${st.completedIndexes || '<none>'}\n`);
+  describePodTemplate(spec.template, w, s);
+  if (events) describeEvents(events, w, s);
+  return w.toString();
+}
+
+export function describeCronJob(cj: CronJob, events: readonly Event[] | undefined, s: DescribeSettings): string {
+  const w = new PrefixWriter();
+  const spec = cj.spec;
+  const unset = (v: number | undefined, suffix = ''): string => (v === undefined ? '<unset>' : `${v}${suffix}`);
+  w.write(L0, `Name:\t${cj.metadata.name ?? ''}\n`);
+  w.write(L0, `Namespace:\t${cj.metadata.namespace ?? ''}\n`);
+  printLabelsMultiline(w, 'Labels', cj.metadata.labels);
+  printAnnotationsMultiline(w, 'Annotations', cj.metadata.annotations);
+  w.write(L0, `Schedule:\t${spec.schedule}\n`);
+  w.write(L0, `Concurrency Policy:\t${spec.concurrencyPolicy ?? ''}\n`);
+  w.write(L0, `Suspend:\t${spec.suspend === undefined ? '<unset>' : boolStr(spec.suspend)}\n`);
+  w.write(L0, `Successful Job History Limit:\t${unset(spec.successfulJobsHistoryLimit)}\n`);
+  w.write(L0, `Failed Job History Limit:\t${unset(spec.failedJobsHistoryLimit)}\n`);
+  w.write(L0, `Starting Deadline Seconds:\t${unset(spec.startingDeadlineSeconds, 's')}\n`);
+  const jt = spec.jobTemplate.spec;
+  w.write(L0, `Selector:\t${jt.selector ? selectorText(jt.selector) : '<unset>'}\n`);
+  w.write(L0, `Parallelism:\t${unset(jt.parallelism)}\n`);
+  w.write(L0, `Completions:\t${unset(jt.completions)}\n`);
+  if (jt.activeDeadlineSeconds !== undefined) w.write(L0, `Active Deadline Seconds:\t${jt.activeDeadlineSeconds}s\n`);
+  describePodTemplate(jt.template, w, s);
+  w.write(L0, `Last Schedule Time:\t${cj.status?.lastScheduleTime ? formatRFC1123Z(cj.status.lastScheduleTime, s.localTime) : '<unset>'}\n`);
+  const active = cj.status?.active ?? [];
+  w.write(L0, 'Active Jobs:\t');
+  w.writeLine(active.length === 0 ? '<none>' : active.map((j) => j.name ?? '').join(', '));
+  if (events) describeEvents(events, w, s);
+  return w.toString();
+}
+
+function printDirectionBehavior(w: PrefixWriter, direction: string, rules: HPAScalingRules | undefined): void {
+  if (!rules) return;
+  w.write(L1, `${direction}:\n`);
+  if (rules.stabilizationWindowSeconds !== undefined) w.write(L2, `Stabilization Window: ${rules.stabilizationWindowSeconds} seconds\n`);
+  if (rules.policies?.length) {
+    w.write(L2, `Select Policy: ${rules.selectPolicy ?? 'Max'}\n`);
+    w.write(L2, 'Policies:\n');
+    for (const p of rules.policies) w.write(L3, `- Type: ${p.type}\tValue: ${p.value}\tPeriod: ${p.periodSeconds} seconds\n`);
+  }
+}
+
+export function describeHPA(hpa: HorizontalPodAutoscaler, events: readonly Event[] | undefined, s: DescribeSettings): string {
+  const w = new PrefixWriter();
+  const spec = hpa.spec;
+  const st = hpa.status;
+  w.write(L0, `Name:\t${hpa.metadata.name ?? ''}\n`);
+  w.write(L0, `Namespace:\t${hpa.metadata.namespace ?? ''}\n`);
+  printLabelsMultiline(w, 'Labels', hpa.metadata.labels);
+  printAnnotationsMultiline(w, 'Annotations', hpa.metadata.annotations);
+  w.write(L0, `CreationTimestamp:\t${formatRFC1123Z(hpa.metadata.creationTimestamp, s.localTime)}\n`);
+  w.write(L0, `Reference:\t${spec.scaleTargetRef.kind}/${spec.scaleTargetRef.name}\n`);
+  w.write(L0, 'Metrics:\t( current / target )\n');
+  (spec.metrics ?? []).forEach((m, i) => {
+    const cur = st?.currentMetrics?.[i];
+    if (m.type === 'Pods' && m.pods) {
+      const current = cur?.pods ? quantity(cur.pods.current.averageValue) : '<unknown>';
+      w.write(L1, `${JSON.stringify(m.pods.metric.name)} on pods:\t${current} / ${quantity(m.pods.target.averageValue)}\n`);
+    } else if (m.type === 'Resource' && m.resource) {
+      w.write(L1, `resource ${m.resource.name} on pods`);
+      const t = m.resource.target;
+      if (t.averageValue !== undefined) {
+        const current = cur?.resource ? quantity(cur.resource.current.averageValue) : '<unknown>';
+        w.write(L0, `:\t${current} / ${quantity(t.averageValue)}\n`);
+      } else {
+        const u = cur?.resource?.current.averageUtilization;
+        const current = u !== undefined ? `${u}% (${quantity(cur?.resource?.current.averageValue)})` : '<unknown>';
+        const target = t.averageUtilization !== undefined ? `${t.averageUtilization}%` : '<auto>';
+        w.write(L1, `(as a percentage of request):\t${current} / ${target}\n`);
+      }
+    } else {
+      w.write(L1, `<unknown metric type ${JSON.stringify(m.type)}>\n`);
+    }
+  });
+  w.write(L0, `Min replicas:\t${spec.minReplicas === undefined ? '<unset>' : spec.minReplicas}\n`);
+  w.write(L0, `Max replicas:\t${spec.maxReplicas}\n`);
+  if (spec.behavior) {
+    w.write(L0, 'Behavior:\n');
+    printDirectionBehavior(w, 'Scale Up', spec.behavior.scaleUp);
+    printDirectionBehavior(w, 'Scale Down', spec.behavior.scaleDown);
+  }
+  w.write(L0, `${spec.scaleTargetRef.kind} pods:\t`);
+  w.write(L0, `${st?.currentReplicas ?? 0} current / ${st?.desiredReplicas ?? 0} desired\n`);
+  if (st?.conditions?.length) {
+    w.write(L0, 'Conditions:\n');
+    w.write(L1, 'Type\tStatus\tReason\tMessage\n');
+    w.write(L1, '----\t------\t------\t-------\n');
+    for (const c of st.conditions) w.write(L1, `${c.type}\t${c.status}\t${c.reason ?? ''}\t${c.message ?? ''}\n`);
+  }
+  if (events) describeEvents(events, w, s);
+  return w.toString();
 }
 
 export function describeNamespace(ns: Namespace): string {
