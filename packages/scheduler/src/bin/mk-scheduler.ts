@@ -1,4 +1,198 @@
 #!/usr/bin/env node
-// mk-scheduler: placeholder until the daemon lands.
-process.stderr.write("mk-scheduler: not implemented yet\n");
-process.exit(1);
+/**
+ * mk-scheduler: binds pending pods to nodes. Runs on every control-plane node; only the holder of
+ * the Lease kube-system/mk-scheduler schedules.
+ *   mk-scheduler --server 127.0.0.1:6443,127.0.0.1:7443
+ *   mk-scheduler --mkconfig /etc/mk/scheduler.conf --leader-elect-lease-duration 3s
+ * Durations take Go's syntax (3s, 500ms, 1m30s) or a bare number of milliseconds.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { hostname } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_SCHEDULER_NAME } from '@mk/api';
+import { ApiClient, EventRecorder, LEADER_ELECTION_DEFAULTS, loadClientConfig, parseServerList } from '@mk/client';
+import { createWinstonLogger, systemClock, systemRng } from '@mk/shared';
+import { SchedulerDaemon } from '../daemon';
+import { formatDuration, parseDuration } from '../duration';
+import { httpHandler } from '../http';
+import { SchedulerMetrics } from '../metrics';
+
+interface Flags {
+  server?: string;
+  mkconfig?: string;
+  context?: string;
+  leaderElect: boolean;
+  leaderElectLeaseDuration: number;
+  leaderElectRenewDeadline: number;
+  leaderElectRetryPeriod: number;
+  leaderElectResourceNamespace: string;
+  leaderElectResourceName: string;
+  identity?: string;
+  schedulerName: string;
+  percentageOfNodesToScore: number;
+  podInitialBackoff: number;
+  podMaxBackoff: number;
+  podMaxUnschedulable: number;
+  maxConcurrentBinds: number;
+  apiTimeout: number;
+  logLevel: string;
+  httpListen: string;
+}
+
+function duration(flag: string) {
+  return (v: string): number => {
+    try {
+      return parseDuration(v);
+    } catch (e) {
+      throw new InvalidArgumentError(`${flag}: ${(e as Error).message}`);
+    }
+  };
+}
+
+function bool(flag: string) {
+  return (v: string): boolean => {
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    throw new InvalidArgumentError(`${flag} must be true or false, got ${JSON.stringify(v)}`);
+  };
+}
+
+function intIn(flag: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+function splitHostPort(v: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]*):(\d+)$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`--http-listen must be host:port or '', got ${JSON.stringify(v)}`);
+  return { host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
+}
+
+async function main(): Promise<void> {
+  const d = LEADER_ELECTION_DEFAULTS;
+  const program = new Command('mk-scheduler')
+    .description('mk scheduler: binds pending pods to nodes through filter and score plugins; leader-elected')
+    .option('--server <list>', 'API servers, comma-separated host:port (default: --mkconfig, $MKCONFIG, ~/.mk/config)')
+    .option('--mkconfig <file>', 'the client config file (contexts of API servers), instead of $MKCONFIG or ~/.mk/config')
+    .option('--context <name>', "the config file's context to use (default: its current-context)")
+    .addOption(new Option('--leader-elect <bool>', 'contend for the lease; only the leader schedules (false: schedule at once)').default(true).argParser(bool('--leader-elect')))
+    .addOption(new Option('--leader-elect-lease-duration <duration>', 'how long a lease holds after its last renewal').default(d.leaseDurationMs, formatDuration(d.leaseDurationMs)).argParser(duration('--leader-elect-lease-duration')))
+    .addOption(new Option('--leader-elect-renew-deadline <duration>', 'a leader that has not renewed for this long stops scheduling').default(d.renewDeadlineMs, formatDuration(d.renewDeadlineMs)).argParser(duration('--leader-elect-renew-deadline')))
+    .addOption(new Option('--leader-elect-retry-period <duration>', 'how often to try to acquire or renew the lease').default(d.retryPeriodMs, formatDuration(d.retryPeriodMs)).argParser(duration('--leader-elect-retry-period')))
+    .option('--leader-elect-resource-namespace <ns>', 'namespace of the Lease', 'kube-system')
+    .option('--leader-elect-resource-name <name>', 'name of the Lease', 'mk-scheduler')
+    .option('--identity <id>', 'this candidate in the Lease (default: <hostname>_<random uuid>)')
+    .option('--scheduler-name <name>', 'schedule the pods whose spec.schedulerName is this', DEFAULT_SCHEDULER_NAME)
+    .addOption(new Option('--percentage-of-nodes-to-score <pct>', 'stop filtering once this % of the nodes fit (0: adaptive, as Kubernetes)').default(0).argParser(intIn('--percentage-of-nodes-to-score', 0, 100)))
+    .addOption(new Option('--pod-initial-backoff <duration>', "a failed pod's first back-off (doubles per attempt)").default(1000, '1s').argParser(duration('--pod-initial-backoff')))
+    .addOption(new Option('--pod-max-backoff <duration>', 'the longest back-off').default(10_000, '10s').argParser(duration('--pod-max-backoff')))
+    .addOption(new Option('--pod-max-unschedulable <duration>', 'an unschedulable pod is tried again after this long at the latest').default(60_000, '1m0s').argParser(duration('--pod-max-unschedulable')))
+    .addOption(new Option('--max-concurrent-binds <n>', 'binding calls in flight at most').default(100).argParser(intIn('--max-concurrent-binds', 1, 10_000)))
+    .addOption(new Option('--api-timeout <duration>', 'deadline of each API call').default(10_000, '10s').argParser(duration('--api-timeout')))
+    .addOption(new Option('--log-level <level>', 'error, warn, info or debug').choices(['error', 'warn', 'info', 'debug']).default('info'))
+    .option('--http-listen <host:port>', "where /healthz, /metrics and /leader listen ('' = off)", '127.0.0.1:10251')
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  program.parse(process.argv);
+  const f = program.opts<Flags>();
+
+  let servers: string[];
+  let listen: { host: string; port: number } | undefined;
+  try {
+    if (!(f.leaderElectRenewDeadline < f.leaderElectLeaseDuration)) throw new Error('--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration');
+    if (!(f.leaderElectRetryPeriod < f.leaderElectRenewDeadline)) throw new Error('--leader-elect-retry-period must be shorter than --leader-elect-renew-deadline');
+    const env = f.mkconfig ? { ...process.env, MKCONFIG: f.mkconfig } : process.env;
+    servers = loadClientConfig({ ...(f.server ? { servers: parseServerList(f.server) } : {}), ...(f.context ? { context: f.context } : {}), env }).servers;
+    listen = f.httpListen === '' ? undefined : splitHostPort(f.httpListen);
+  } catch (e) {
+    process.stderr.write(`mk-scheduler: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+
+  const host = hostname();
+  const identity = f.identity ?? `${host}_${randomUUID()}`;
+  const logger = createWinstonLogger(f.logLevel, { component: 'mk-scheduler', identity });
+  const client = new ApiClient({ servers, timeoutMs: f.apiTimeout, logger });
+  const recorder = new EventRecorder(client, f.schedulerName, host, { logger });
+  let daemon: SchedulerDaemon | undefined;
+  const metrics = new SchedulerMetrics({
+    queueCounts: () => daemon?.current()?.queue.counts(),
+    cacheCounts: () => {
+      const c = daemon?.current()?.cache;
+      return c ? { nodes: c.nodeCount(), pods: c.podCount(), assumedPods: c.assumedCount() } : undefined;
+    },
+    isLeader: () => daemon?.isLeader() ?? false,
+  });
+  daemon = new SchedulerDaemon({
+    api: client,
+    recorder,
+    clock: systemClock,
+    rng: systemRng,
+    logger,
+    observer: metrics,
+    leaderElection: {
+      enabled: f.leaderElect,
+      namespace: f.leaderElectResourceNamespace,
+      name: f.leaderElectResourceName,
+      identity,
+      leaseDurationMs: f.leaderElectLeaseDuration,
+      renewDeadlineMs: f.leaderElectRenewDeadline,
+      retryPeriodMs: f.leaderElectRetryPeriod,
+    },
+    scheduler: {
+      schedulerName: f.schedulerName,
+      percentageOfNodesToScore: f.percentageOfNodesToScore,
+      initialBackoffMs: f.podInitialBackoff,
+      maxBackoffMs: f.podMaxBackoff,
+      maxUnschedulableMs: f.podMaxUnschedulable,
+      maxConcurrentBinds: f.maxConcurrentBinds,
+    },
+  });
+
+  let server: http.Server | undefined;
+  if (listen) {
+    const d2 = daemon;
+    server = http.createServer(httpHandler({ metrics: metrics.registry, leader: () => ({ identity, leader: d2.leader(), isLeader: d2.isLeader() }) }));
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(listen.port, listen.host, () => resolve());
+    }).catch((e: unknown) => {
+      process.stderr.write(`mk-scheduler: cannot listen on ${f.httpListen}: ${(e as Error).message}\n`);
+      process.exit(1);
+    });
+  }
+  logger.info('starting', {
+    servers: servers.join(','),
+    leaderElect: f.leaderElect,
+    lease: `${f.leaderElectResourceNamespace}/${f.leaderElectResourceName}`,
+    leaseDuration: formatDuration(f.leaderElectLeaseDuration),
+    renewDeadline: formatDuration(f.leaderElectRenewDeadline),
+    retryPeriod: formatDuration(f.leaderElectRetryPeriod),
+    schedulerName: f.schedulerName,
+    http: f.httpListen,
+  });
+  void daemon.start();
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    const d3 = daemon!;
+    void d3
+      .stop()
+      .then(() => recorder.flush())
+      .finally(() => {
+        server?.close();
+        client.close();
+        process.exit(0);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();
