@@ -13,6 +13,7 @@ import { deleteCommand } from './commands/delete';
 import { describe } from './commands/describe';
 import { get } from './commands/get';
 import { version } from './commands/version';
+import { rolloutStatusCommand, wait } from './commands/wait';
 import { expose, scale, setImage } from './commands/workloads';
 import type { CommandContext, Writer } from './context';
 
@@ -31,12 +32,12 @@ export type ContextFactory = (globals: GlobalOptions) => CommandContext;
 const BOOLEAN_FLAGS: Record<string, { on: string[]; off: string[] }> = {
   wait: { on: ['--wait'], off: ['--no-wait'] },
   'show-events': { on: ['--show-events'], off: ['--no-show-events'] },
+  watch: { on: ['--watch'], off: ['--no-watch'] },
   'no-headers': { on: ['--no-headers'], off: [] },
 };
 for (const f of [
   'overwrite',
   'all-namespaces',
-  'watch',
   'watch-only',
   'output-watch-events',
   'show-labels',
@@ -108,6 +109,7 @@ export async function run(argv: readonly string[], makeContext: ContextFactory, 
     .option('-l, --selector <selector>', 'label selector (e.g. app=web,tier!=db)')
     .option('--field-selector <selector>', 'field selector (e.g. status.phase=Running)')
     .option('-w, --watch', 'after listing, watch for changes')
+    .addOption(new Option('--no-watch').hideHelp())
     .option('--watch-only', 'watch for changes without listing first')
     .option('--output-watch-events', 'print the event type (ADDED, MODIFIED, DELETED) with each watched object')
     .option('--show-labels', 'show every label as the last column')
@@ -321,6 +323,40 @@ export async function run(argv: readonly string[], makeContext: ContextFactory, 
     .option('-l, --selector <selector>', 'the objects matching this label selector')
     .exitOverride()
     .action(action(async (cmd, args: string[], o: Record<string, unknown>) => setImage(context(cmd), args, o.selector !== undefined ? { selector: o.selector as string } : {})));
+
+  sub('wait', 'Wait for a condition on one or many resources')
+    .argument('[args...]', 'TYPE/NAME... or TYPE NAME... or TYPE with -l/--all')
+    .option('--for <condition>', 'delete, condition=COND[=VALUE] or jsonpath=\'{JSONPATH}\'=VALUE')
+    .option('--timeout <duration>', 'how long to wait (default 30s)')
+    .option('-l, --selector <selector>', 'the objects matching this label selector')
+    .option('--all', 'every object of the type in the namespace')
+    .option('-A, --all-namespaces', 'with -l or --all: in every namespace')
+    .action(
+      action(async (cmd, args: string[], o: Record<string, unknown>) =>
+        wait(context(cmd), args, {
+          ...(o.for !== undefined ? { for: o.for as string } : {}),
+          ...(o.timeout !== undefined ? { timeout: o.timeout as string } : {}),
+          ...(o.selector !== undefined ? { selector: o.selector as string } : {}),
+          all: o.all === true,
+          allNamespaces: o.allNamespaces === true,
+        }),
+      ),
+    );
+
+  const rollout = sub('rollout', 'Manage the rollout of a resource');
+  rollout
+    .command('status')
+    .description('Show the status of the rollout (deployments, daemonsets, statefulsets)')
+    .argument('[args...]', 'TYPE NAME or TYPE/NAME')
+    .option('--timeout <duration>', 'how long to wait before giving up (default: no limit)')
+    .option('-w, --watch', 'watch the rollout until it is done (default true)')
+    .option('--no-watch', 'print the current status and exit')
+    .exitOverride()
+    .action(
+      action(async (cmd, args: string[], o: Record<string, unknown>) =>
+        rolloutStatusCommand(context(cmd), args, { watch: o.watch !== false, ...(o.timeout !== undefined ? { timeout: o.timeout as string } : {}) }),
+      ),
+    );
 
   sub('api-resources', 'Print the supported API resources on the server')
     .option('-o, --output <format>', 'wide|name')
