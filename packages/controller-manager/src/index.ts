@@ -3,3 +3,5 @@ export * from './types';
 export * from './controller';
 export * from './expectations';
 export * from './controllers/replicaset';
+export * from './controllers/deployment/controller';
+export * from './controllers/deployment/util';

@@ -50,6 +50,7 @@ export class FakeCluster implements ControllerClient, InformerSource {
   private readonly informers = new Map<string, AnyInformer>();
   private readonly pending = new Map<string, Set<string>>();
   private failures: Failure[] = [];
+  private readonly observers: Array<(resource: string, key: string) => void> = [];
   private rv = 100;
   private uidSeq = 0;
   private nameSeq = 0;
@@ -109,6 +110,24 @@ export class FakeCluster implements ControllerClient, InformerSource {
   /** Makes the next `times` calls of `verb` on `resource` (optionally only those `when` picks) fail with `error`. */
   fail(verb: Verb, resource: string, error: () => Error, times = 1, when?: (a: Action) => boolean): void {
     this.failures.push({ verb, resource, error, times, ...(when ? { when } : {}) });
+  }
+
+  /** Calls `fn` after every change of the server's state (before any informer hears of it). */
+  onChange(fn: (resource: string, key: string) => void): void {
+    this.observers.push(fn);
+  }
+
+  /** Delivers the pending changes of one resource only (a cache that lags behind the others). */
+  flushResource(resource: string): void {
+    const keys = this.pending.get(resource);
+    if (!keys) return;
+    this.pending.delete(resource);
+    const inf = this.informerFor(resource);
+    for (const key of keys) {
+      const obj = this.store(resource).get(key);
+      if (obj) inf.set(obj);
+      else inf.remove(key);
+    }
   }
 
   /** Delivers every change not yet seen by the informers. */
@@ -284,6 +303,7 @@ export class FakeCluster implements ControllerClient, InformerSource {
   }
 
   private changed(resource: string, key: string): void {
+    for (const o of this.observers) o(resource, key);
     let keys = this.pending.get(resource);
     if (!keys) this.pending.set(resource, (keys = new Set()));
     keys.add(key);
