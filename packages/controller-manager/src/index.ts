@@ -5,3 +5,4 @@ export * from './expectations';
 export * from './controllers/replicaset';
 export * from './controllers/deployment/controller';
 export * from './controllers/deployment/util';
+export * from './controllers/garbage-collector';
