@@ -112,6 +112,10 @@ describe.each(STORES)('mk-apiserver on %s', (_name, makeStore) => {
     expect(invalid.status.details?.causes?.[0]?.field).toBe('spec.replicas');
     expect((await failure(a.create('pods', { ...pod('x'), metadata: { name: 'x', namespace: 'nowhere' } }))).message).toBe('namespaces "nowhere" not found');
     expect((await failure(a.create('pods', pod('web-2')))).reason).toBe('AlreadyExists');
+    const huge = await failure(a.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'huge', namespace: 'default' }, data: { blob: 'x'.repeat(2 * 1024 * 1024) } }));
+    expect(huge.reason).toBe('RequestEntityTooLarge');
+    expect(huge.message).toMatch(/request is too large: object is \d+ bytes, limit is 1572864/);
+    expect((await failure(a.get('configmaps', 'default', 'huge'))).reason).toBe('NotFound');
     expect((await failure(a.get('pods', 'default', 'bad'))).reason).toBe('NotFound');
   });
 

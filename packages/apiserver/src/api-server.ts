@@ -10,7 +10,7 @@ import { ApiServerMetrics } from './metrics';
 import { NamespaceFinalizer } from './namespace-finalizer';
 import { ServiceCidr } from './registry/allocator';
 import { toApiError } from './registry/errors';
-import { resourcePrefix } from './registry/keys';
+import { objectKey, resourcePrefix } from './registry/keys';
 import { ObjectRegistry, resourceLabel } from './registry/object-registry';
 import { Store } from './storage/store';
 
@@ -54,8 +54,17 @@ export class ApiServer {
   httpPort = 0;
 
   constructor(private readonly o: ApiServerOptions) {
-    this.registry = new ObjectRegistry({ store: o.store, clock: o.clock, rng: o.rng, logger: o.logger, serviceCidr: o.serviceCidr, newUid: o.newUid });
     for (const r of resources) this.cachers.set(r.resource, new Cacher(r, o.store, o.clock, o.logger));
+    const namespaces = this.cachers.get('namespaces')!;
+    this.registry = new ObjectRegistry({
+      store: o.store,
+      clock: o.clock,
+      rng: o.rng,
+      logger: o.logger,
+      serviceCidr: o.serviceCidr,
+      newUid: o.newUid,
+      cachedNamespace: (name) => (namespaces.cache.isReady() ? namespaces.cache.get(objectKey(namespaces.resource, '', name)) : undefined),
+    });
     this.finalizer = new NamespaceFinalizer(this.registry, this.cachers, o.clock, o.logger);
   }
 

@@ -38,6 +38,12 @@ export interface RegistryOptions {
   serviceCidr: ServiceCidr;
   /** uid for new objects (crypto.randomUUID in the daemon; deterministic in tests). */
   newUid: () => string;
+  /**
+   * A cached namespace, when the server has a namespace cache: an active one found there saves a
+   * store read per create (Kubernetes' NamespaceLifecycle admission works from a cache too); one
+   * not found there, or terminating, is checked against the store.
+   */
+  cachedNamespace?: (name: string) => KubeObject | undefined;
 }
 
 export interface ListOptions {
@@ -328,6 +334,8 @@ export class ObjectRegistry {
   }
 
   private async requireNamespace(ns: string): Promise<void> {
+    const cached = this.o.cachedNamespace?.(ns);
+    if (cached && !cached.metadata.deletionTimestamp) return;
     const item = await this.o.store.get(objectKey(this.resource('namespaces'), '', ns));
     if (!item) throw ApiError.notFound('namespaces', ns);
     const nsObj = fromStored(item);
