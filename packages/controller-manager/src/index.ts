@@ -6,3 +6,4 @@ export * from './controllers/replicaset';
 export * from './controllers/deployment/controller';
 export * from './controllers/deployment/util';
 export * from './controllers/garbage-collector';
+export * from './controllers/endpoints';
