@@ -7,3 +7,6 @@ export * from './controllers/deployment/controller';
 export * from './controllers/deployment/util';
 export * from './controllers/garbage-collector';
 export * from './controllers/endpoints';
+export * from './controllers/node-lifecycle';
+export * from './controllers/node-ipam';
+export * from './util/cidr';
