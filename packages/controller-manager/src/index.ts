@@ -10,3 +10,8 @@ export * from './controllers/endpoints';
 export * from './controllers/node-lifecycle';
 export * from './controllers/node-ipam';
 export * from './util/cidr';
+export * from './manager';
+export * from './informers';
+export * from './fenced-client';
+export * from './metrics';
+export * from './util/duration';
