@@ -80,4 +80,19 @@ describe('SchedulerCache: assume, confirm, forget', () => {
     cache.addNode(makeNode('n1'));
     expect(cache.getNode('n1')!.pods.size).toBe(1);
   });
+
+  it('counts pods with affinity terms through assume, forget, confirm and remove', () => {
+    const cache = setup();
+    const anti = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { a: 'b' } }, topologyKey: 'kubernetes.io/hostname' }] } };
+    cache.assumePod(podInfo('p', { affinity: anti }), 'n1');
+    expect([cache.podsWithAffinity(), cache.podsWithRequiredAntiAffinity()]).toEqual([1, 1]);
+    cache.forgetPod('default/p');
+    expect([cache.podsWithAffinity(), cache.podsWithRequiredAntiAffinity()]).toEqual([0, 0]);
+    cache.assumePod(podInfo('p', { affinity: anti }), 'n1');
+    cache.addPod(newPodInfo(makePod('p', { affinity: anti, nodeName: 'n1' })));
+    cache.addPod(newPodInfo(makePod('q', { nodeName: 'n2' })));
+    expect([cache.podsWithAffinity(), cache.podsWithRequiredAntiAffinity()]).toEqual([1, 1]);
+    cache.removePod('default/p');
+    expect([cache.podsWithAffinity(), cache.podsWithRequiredAntiAffinity()]).toEqual([0, 0]);
+  });
 });

@@ -12,7 +12,7 @@
  */
 import type { Node } from '@mk/api';
 import { NodeInfo } from './node-info';
-import { type PodInfo, withNodeName } from './pod-info';
+import { type PodInfo, hasAffinityTerms, withNodeName } from './pod-info';
 
 interface PodState {
   pi: PodInfo;
@@ -26,6 +26,9 @@ export class SchedulerCache {
   private readonly podStates = new Map<string, PodState>();
   /** Nodes with a Node object, sorted by name; rebuilt lazily after a node is added or removed. */
   private list: NodeInfo[] | undefined;
+  /** Pods (bound or assumed) with any pod (anti-)affinity term, and with required anti-affinity. */
+  private withAffinity = 0;
+  private withRequiredAntiAffinity = 0;
 
   // ---- nodes ----
 
@@ -81,7 +84,7 @@ export class SchedulerCache {
   assumePod(pi: PodInfo, nodeName: string): PodInfo {
     if (this.podStates.has(pi.key)) throw new Error(`pod ${pi.key} is already in the scheduler cache`);
     const assumed = withNodeName(pi, nodeName);
-    this.nodeFor(nodeName).addPod(assumed);
+    this.placeOnNode(assumed);
     this.podStates.set(pi.key, { pi: assumed, assumed: true, bindingFinished: false });
     return assumed;
   }
@@ -116,7 +119,7 @@ export class SchedulerCache {
       // Confirmation of an assumption (or a repeated add): the API's version wins, on the API's node.
       this.removeFromNode(s.pi);
     }
-    this.nodeFor(pi.nodeName).addPod(pi);
+    this.placeOnNode(pi);
     this.podStates.set(pi.key, { pi, assumed: false, bindingFinished: false });
   }
 
@@ -150,10 +153,29 @@ export class SchedulerCache {
     return ni;
   }
 
+  /** How many pods in the cache have pod (anti-)affinity terms (the InterPodAffinity plugin skips work when none). */
+  podsWithAffinity(): number {
+    return this.withAffinity;
+  }
+
+  podsWithRequiredAntiAffinity(): number {
+    return this.withRequiredAntiAffinity;
+  }
+
+  private count(pi: PodInfo, by: 1 | -1): void {
+    if (hasAffinityTerms(pi)) this.withAffinity += by;
+    if (pi.requiredAntiAffinity.length > 0) this.withRequiredAntiAffinity += by;
+  }
+
+  private placeOnNode(pi: PodInfo): void {
+    this.nodeFor(pi.nodeName).addPod(pi);
+    this.count(pi, 1);
+  }
+
   private removeFromNode(pi: PodInfo): void {
     const ni = this.nodes.get(pi.nodeName);
     if (!ni) return;
-    ni.removePod(pi.key);
+    if (ni.removePod(pi.key)) this.count(pi, -1);
     if (!ni.node && ni.pods.size === 0) this.nodes.delete(pi.nodeName);
   }
 }

@@ -53,7 +53,7 @@ export interface SchedulerOptions {
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   maxUnschedulableMs?: number;
-  /** Bindings in flight at most (default 100); later ones wait, their pods assumed already. */
+  /** Bindings in flight at most (default 100); the loop waits for a free slot before its next cycle. */
   maxConcurrentBinds?: number;
   /** The pod as the informer has it now (for requeueing after a failed binding). */
   lookupPod?: (namespace: string, name: string) => Pod | undefined;
@@ -102,6 +102,7 @@ export class Scheduler {
   private readonly snapshot: Snapshot;
   private bindsInFlight = 0;
   private bindWaiters: Array<() => void> = [];
+  private capacityWaiters: Array<() => void> = [];
   private pendingBinds = new Set<Promise<void>>();
   private stopped = false;
   private running: Promise<void> | undefined;
@@ -135,6 +136,8 @@ export class Scheduler {
       },
       getNode: (name) => cache.getNode(name),
       namespaceLabels: (ns) => namespaces.get(ns),
+      podsWithAffinity: () => cache.podsWithAffinity(),
+      podsWithRequiredAntiAffinity: () => cache.podsWithRequiredAntiAffinity(),
     };
   }
 
@@ -255,6 +258,12 @@ export class Scheduler {
   private async loop(): Promise<void> {
     this.log.info('scheduling loop started', { schedulerName: this.schedulerName });
     while (!this.stopped) {
+      // Back-pressure: the next pod waits in the queue (not assumed) while every binding slot is
+      // busy, so a slow API server slows scheduling down instead of piling up assumed pods.
+      if (this.bindsInFlight >= this.maxConcurrentBinds) {
+        await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
+        continue;
+      }
       const q = this.queue.tryPop() ?? (await this.queue.pop());
       if (!q || this.stopped) break;
       this.scheduleOne(q);
@@ -373,7 +382,8 @@ export class Scheduler {
   private releaseBindSlot(): void {
     this.bindsInFlight--;
     const next = this.bindWaiters.shift();
-    next?.();
+    if (next) next();
+    else for (const w of this.capacityWaiters.splice(0)) w();
   }
 
   /** Bindings started and not finished (sent or waiting for a slot). */
@@ -393,6 +403,7 @@ export class Scheduler {
     this.queue.close();
     // Waiting bindings wake up, see `stopped` and give up without sending.
     for (const w of this.bindWaiters.splice(0)) w();
+    for (const w of this.capacityWaiters.splice(0)) w();
   }
 }
 

@@ -182,9 +182,11 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('shutting down', { signal });
     const d3 = daemon!;
+    // Events still waiting get up to 2 s (a backlog of them must not hold the exit up).
+    const flushed = Promise.race([recorder.flush(), new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
     void d3
       .stop()
-      .then(() => recorder.flush())
+      .then(() => flushed)
       .finally(() => {
         server?.close();
         client.close();

@@ -38,6 +38,9 @@ export interface Snapshot {
   readonly nodes: readonly NodeInfo[];
   getNode(name: string): NodeInfo | undefined;
   readonly namespaceLabels: NamespaceLabels;
+  /** Pods on any node with pod (anti-)affinity terms, and with required anti-affinity terms. */
+  podsWithAffinity(): number;
+  podsWithRequiredAntiAffinity(): number;
 }
 
 /** Data one plugin computes in PreFilter/PreScore for its Filter/Score of the same cycle. */

@@ -105,6 +105,8 @@ export function snapshotOf(nodes: Node[], pods: Pod[] = [], nsLabels: Record<str
     },
     getNode: (name) => cache.getNode(name),
     namespaceLabels: (ns) => nsLabels[ns],
+    podsWithAffinity: () => cache.podsWithAffinity(),
+    podsWithRequiredAntiAffinity: () => cache.podsWithRequiredAntiAffinity(),
   };
   return { cache, snapshot };
 }

@@ -73,14 +73,7 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
     const nodes = ctx.snapshot.nodes;
     const ns = ctx.snapshot.namespaceLabels;
     const hasOwn = pod.requiredAffinity.length > 0 || pod.requiredAntiAffinity.length > 0;
-    let anyExisting = false;
-    for (const n of nodes) {
-      if (n.podsWithRequiredAntiAffinity.size > 0) {
-        anyExisting = true;
-        break;
-      }
-    }
-    if (!hasOwn && !anyExisting) return 'skip';
+    if (!hasOwn && ctx.snapshot.podsWithRequiredAntiAffinity() === 0) return 'skip';
     const s: FilterState = { existingAntiAffinity: new Map(), affinity: new Map(), antiAffinity: new Map() };
     for (const node of nodes) {
       for (const existing of node.podsWithRequiredAntiAffinity) {
@@ -133,6 +126,8 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
 
   preScore(ctx: CycleContext, pod: PodInfo): PreResult {
     const hasConstraints = pod.preferredAffinity.length > 0 || pod.preferredAntiAffinity.length > 0;
+    // Unless the pod has preferences, only placed pods with affinity terms can score anything.
+    if (!hasConstraints && ctx.snapshot.podsWithAffinity() === 0) return 'skip';
     const ns = ctx.snapshot.namespaceLabels;
     // topologyKey → value → score
     const scores = new Map<string, Map<string, number>>();
@@ -148,7 +143,8 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
       for (const t of terms) add(t, t.weight, target, node, sign);
     };
     for (const node of ctx.snapshot.nodes) {
-      if (!node.labels || Object.keys(node.labels).length === 0) continue;
+      if (!node.labels) continue;
+      if (!hasConstraints && node.podsWithAffinity.size === 0) continue;
       const pods = hasConstraints ? node.pods.values() : node.podsWithAffinity.values();
       for (const existing of pods) {
         addAll(pod.preferredAffinity, existing, node, 1);

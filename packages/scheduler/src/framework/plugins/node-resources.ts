@@ -14,8 +14,20 @@ import { type CycleContext, type FilterPlugin, MAX_NODE_SCORE, type PreResult, t
 
 export const ERR_REASON_TOO_MANY_PODS = 'Too many pods';
 
+const NO_REASONS: string[] = [];
+
+/** The common case without allocating: cpu, memory and pod count, when nothing else is requested. */
+function fits(pod: PodInfo, node: NodeInfo): boolean {
+  const alloc = node.allocatable;
+  const used = node.requested;
+  const req = pod.requests;
+  if (req.ephemeralStorage > 0 || req.scalar.size > 0) return false; // the full check decides
+  return node.pods.size + 1 <= alloc.allowedPodNumber && req.milliCPU <= alloc.milliCPU - used.milliCPU && req.memory <= alloc.memory - used.memory;
+}
+
 /** The reasons `pod` does not fit on `node` by resources (empty: it fits). */
 export function insufficientResources(pod: PodInfo, node: NodeInfo): string[] {
+  if (fits(pod, node)) return NO_REASONS;
   const reasons: string[] = [];
   const alloc = node.allocatable;
   const used = node.requested;
