@@ -173,6 +173,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (process.env.MK_E2E_LOGS) for (const m of managers) process.stderr.write(`--- ${m.name}\n${m.daemon.output}\n`);
   await sim?.stop();
   for (const m of managers) await m.daemon.stop();
   client?.close();
@@ -237,6 +238,22 @@ describe('mk-controller-manager', () => {
     expect(await replicaSetsOf('web')).toHaveLength(1);
   });
 
+  it('does nothing while nothing changes (no sync feeds itself)', async () => {
+    const leader = await currentLeader();
+    const adds = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${leader.httpPort}/metrics`)).text();
+      const out: Record<string, number> = {};
+      for (const m of text.matchAll(/^workqueue_adds_total\{name="([a-z]+)"\} (\d+)$/gm)) out[m[1]!] = Number(m[2]);
+      return out;
+    };
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = await adds();
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await adds();
+    for (const name of ['replicaset', 'deployment', 'endpoint', 'garbagecollector', 'nodeipam']) expect([name, after[name]]).toEqual([name, before[name]]);
+    expect(after.nodelifecycle).toBeGreaterThan(before.nodelifecycle!); // it looks at every node each second
+  });
+
   it('a rollout replaces every pod within maxSurge and maxUnavailable at every observed moment', async () => {
     const watch = new RolloutObserver('web', 5, 2, 1);
     await watch.start();
@@ -294,6 +311,31 @@ describe('mk-controller-manager', () => {
     // A new standby, so that two run again.
     managers.splice(managers.indexOf(leader), 1);
     await startManager('cm3');
+  });
+
+  it('a leader frozen (SIGSTOP) past its lease is replaced; resumed, it stands down without acting', async () => {
+    const leader = await currentLeader();
+    const standby = managers.find((m) => m !== leader && m.daemon.running())!;
+    const standbyId = (await leaderInfo(standby))!.identity;
+    const watch = new RolloutObserver('web', 5, 2, 1);
+    await watch.start();
+    try {
+      await client.patch('deployments', NS, 'web', { spec: { template: { spec: { containers: [{ name: 'kubia', image: 'kubia:v4', ports: [{ name: 'http', containerPort: 8080 }] }] } } } });
+      await eventually('the rollout has started', async () => (await podsOf('web')).some((p) => imageOf(p) === 'kubia:v4'), 30_000);
+      process.kill(leader.daemon.pid, 'SIGSTOP');
+      try {
+        await eventually('the standby holds the lease', async () => (await leaseHolder()) === standbyId, 30_000);
+      } finally {
+        process.kill(leader.daemon.pid, 'SIGCONT');
+      }
+      await eventually('the resumed one is not leading', async () => (await leaderInfo(leader))?.leading === false, 30_000);
+      await rolledOut('web', 5, 'kubia:v4');
+    } finally {
+      watch.stop();
+    }
+    expect(watch.violations).toEqual([]);
+    expect(await leaseHolder()).toBe(standbyId);
+    expect((await leaderInfo(leader))?.leading).toBe(false);
   });
 
   it('deleting a Deployment cascades (background)', async () => {

@@ -14,7 +14,7 @@ import { type Logger, createWinstonLogger, systemClock } from '@mk/shared';
 import type { Controller } from '../controller';
 import { NODE_IPAM_DEFAULTS } from '../controllers/node-ipam';
 import { NODE_LIFECYCLE_DEFAULTS } from '../controllers/node-lifecycle';
-import { FencedClient } from '../fenced-client';
+import { FencedClient, LeadershipFence } from '../fenced-client';
 import { SharedInformers } from '../informers';
 import { type ControllerName, ControllerManager, selectControllers } from '../manager';
 import { ControllerManagerMetrics } from '../metrics';
@@ -124,16 +124,15 @@ async function main(): Promise<void> {
   const logger = createWinstonLogger(f.logLevel, { component: 'mk-controller-manager', identity });
   const client = new ApiClient({ servers, timeoutMs: f.requestTimeout, logger: logger.child({ part: 'client' }) });
 
-  // One leadership term at a time; writes are fenced to the term that made them.
-  let term = 0;
-  let leading = false;
+  // One leadership term at a time; writes are fenced to the term that made them, and to a
+  // lease renewed within the renew deadline.
+  const fence = f.leaderElect ? new LeadershipFence(systemClock, f.leaderElectRenewDeadline) : LeadershipFence.withoutElection(systemClock);
   let manager: ControllerManager | undefined;
   let stopping: Promise<void> | undefined;
 
   const startLeading = () => {
-    const myTerm = ++term;
-    leading = true;
-    const fenced = new FencedClient(client, () => leading && term === myTerm);
+    const myTerm = fence.begin();
+    const fenced = new FencedClient(client, () => fence.mayWrite(myTerm));
     const events = new EventRecorder(fenced, 'controller-manager', hostname(), { clock: systemClock, logger });
     const recorder: Recorder = { event: (obj, type, reason, message) => events.event(obj, type, reason, message) };
     const informers = new SharedInformers({ client, clock: systemClock, logger });
@@ -165,7 +164,7 @@ async function main(): Promise<void> {
     );
   };
   const stopLeading = () => {
-    leading = false; // fences every write of this term at once
+    fence.end(); // refuses every write of this term at once
     const m = manager;
     manager = undefined;
     if (m) void m.stop().then(() => logger.info('controllers stopped'));
@@ -173,7 +172,7 @@ async function main(): Promise<void> {
 
   const elector = f.leaderElect
     ? new LeaderElector({
-        api: client,
+        api: fence.leaseApi(client),
         namespace: f.leaderElectResourceNamespace,
         name: f.leaderElectResourceName,
         identity,
@@ -188,10 +187,10 @@ async function main(): Promise<void> {
     : undefined;
 
   const metrics = new ControllerManagerMetrics({
-    leading: () => leading,
+    leading: () => fence.isLeading(),
     controllers: (): Iterable<Controller> => manager?.controllers.values() ?? [],
   });
-  const server = f.httpListen ? serveHttp(f.httpListen, metrics, () => ({ identity, leading, leader: elector?.getLeader() ?? identity, term }), logger) : undefined;
+  const server = f.httpListen ? serveHttp(f.httpListen, metrics, () => ({ identity, leading: fence.isLeading(), leader: elector?.getLeader() ?? identity, term: fence.currentTerm() }), logger) : undefined;
 
   if (elector) elector.start();
   else startLeading();
