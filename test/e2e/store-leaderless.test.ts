@@ -58,14 +58,13 @@ describe('mk-store without a quorum', () => {
       });
       const md = new grpc.Metadata();
       md.set('hasleader', 'true');
-      const started = Date.now();
       const refused = await unaryCall(client.kv.Range.bind(client.kv), { key: bytes('/x') }, { metadata: md, callOptions: { deadline: Date.now() + 10_000 } }).then(
         () => undefined,
         (e: grpc.ServiceError) => e,
       );
       expect(refused?.code).toBe(grpc.status.UNAVAILABLE);
+      // Refused by the require-leader check, not left to time out ("request timed out").
       expect(refused?.details).toBe('etcdserver: no leader');
-      expect(Date.now() - started).toBeLessThan(5000);
 
       // etcdctl watch requires a leader: its stream is ended within a few election timeouts.
       const watch = Daemon.spawn('etcdctl-watch', 'etcdctl', ['--endpoints', `127.0.0.1:${leader.clientPort}`, 'watch', '/w'], { env: { ETCDCTL_API: '3' } });
