@@ -37,7 +37,7 @@ class MkCluster implements Cluster {
   ) {}
   static async create(): Promise<MkCluster> {
     await requireEtcdctl();
-    const flags = ['--max-request-bytes', String(MAX_REQUEST_BYTES)];
+    const flags = ['--max-request-bytes', String(MAX_REQUEST_BYTES), '--experimental-watch-progress-notify-interval', ETCD_PROGRESS_NOTIFY];
     return new MkCluster(await StoreCluster.create(3, flags), flags);
   }
   private m(i: number): StoreMember {
@@ -247,7 +247,7 @@ async function faultDuringTraffic(cluster: Cluster, victim: number, label: strin
 }
 
 const systems: Array<[string, () => Promise<Cluster>, number | undefined]> = [
-  ['mk-store', () => MkCluster.create(), undefined],
+  ['mk-store', () => MkCluster.create(), 500],
   ['etcd', () => RealEtcdCluster.create(), 500],
 ];
 
