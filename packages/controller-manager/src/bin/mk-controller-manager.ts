@@ -68,7 +68,7 @@ const positiveInt = (flag: string) => (v: string) => {
 };
 
 function parseFlags(argv: string[]): Flags {
-  const d = (ms: number) => `${ms}ms`;
+  const d = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
   const program = new Command('mk-controller-manager')
     .description("mk's control loops: ReplicaSet, Deployment, garbage collector, Endpoints, node lifecycle, node IPAM (leader-elected)")
     .option('--server <list>', 'API servers, comma-separated host:port (default: the mkconfig file)')
