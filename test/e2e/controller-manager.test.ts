@@ -195,6 +195,10 @@ describe('mk-controller-manager', () => {
     expect((await leaderInfo(other))?.leading).toBe(false);
     const lease = await client.get<Lease>('leases', 'kube-system', 'mk-controller-manager');
     expect(lease.spec).toMatchObject({ leaseDurationSeconds: 3 });
+    // What a user sees.
+    const out = await apis.mkctl(['get', 'leases', '-n', 'kube-system']);
+    expect(out.stderr).toBe('');
+    expect(out.stdout).toMatch(new RegExp(`mk-controller-manager\\s+${(await leaderInfo(leader))!.identity}`));
   });
 
   it('gives every node a distinct pod CIDR', async () => {
