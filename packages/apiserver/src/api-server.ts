@@ -3,9 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import { KubeObject, ResourceInfo, resources } from '@mk/api';
 import { ApiError, toGrpcError } from '@mk/client';
 import { addService, mkapi, services } from '@mk/proto';
-import { Clock, Logger, Rng } from '@mk/shared';
+import { Clock, Logger, Rng, httpEndpoints, listenHttp } from '@mk/shared';
 import { Cacher } from './cacher';
-import { httpEndpoints } from './http-endpoints';
 import { ApiServerMetrics } from './metrics';
 import { NamespaceFinalizer } from './namespace-finalizer';
 import { ServiceCidr } from './registry/allocator';
@@ -89,14 +88,10 @@ export class ApiServer {
             { name: 'store', check: async () => void (await this.o.store.currentRevision()) },
             { name: 'watch-caches', check: () => this.checkCaches() },
           ],
-          version: () => ({ gitVersion: API_SERVER_VERSION, platform: `${process.platform}/${process.arch}`, store: this.o.storeDescription }),
+          json: { '/version': () => ({ gitVersion: API_SERVER_VERSION, platform: `${process.platform}/${process.arch}`, store: this.o.storeDescription }) },
         }),
       );
-      await new Promise<void>((resolve, reject) => {
-        hs.once('error', (e) => reject(new Error(`cannot listen on ${this.o.httpListen}: ${e.message}`)));
-        hs.listen(port, host, () => resolve());
-      });
-      this.httpPort = (hs.address() as { port: number }).port;
+      this.httpPort = await listenHttp(hs, host, port);
       this.httpServer = hs;
     }
     this.finalizer.start();

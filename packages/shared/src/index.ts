@@ -3,3 +3,4 @@ export * from './clock';
 export * from './rng';
 export * from './errors';
 export * from './winston-logger';
+export * from './http-endpoints';
