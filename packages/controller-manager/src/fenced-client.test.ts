@@ -31,6 +31,7 @@ describe('LeadershipFence and FencedClient', () => {
     const lease = fence.leaseApi(api);
     await lease.update('leases', { metadata: { name: 'l' } }); // the elector's acquire
     const term = fence.begin();
+    // The stand-in has every verb FencedClient calls (typed loosely: it answers what it is given).
     const client = new FencedClient(api as never, () => fence.mayWrite(term));
     await client.create('configmaps', obj);
     clock.advance(1500);

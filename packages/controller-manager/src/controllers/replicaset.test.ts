@@ -72,6 +72,15 @@ describe('ReplicaSet controller: scaling', () => {
     expect(cluster.object<ReplicaSet>('replicasets', `${NS}/web`)!.status?.conditions).toBeUndefined();
   });
 
+  it('a namespace being deleted refuses creates: no failure, nothing expected', async () => {
+    const { cluster, rsc, recorder } = setup();
+    cluster.add(rsFixture('web', 3));
+    cluster.fail('create', 'pods', () => ApiError.of('Forbidden', 'unable to create new content in namespace default because it is being terminated'), 10);
+    await rsc.sync(`${NS}/web`);
+    expect(rsc.expectations.satisfied(`${NS}/web`)).toBe(true);
+    expect(recorder.reasons()).toEqual([]);
+  });
+
   it('caps a sync at burstReplicas creates', async () => {
     const { cluster, rsc } = setup({ burstReplicas: 5 });
     cluster.add(rsFixture('web', 12));

@@ -30,7 +30,7 @@ import type { ControllerContext, InformerLike } from '../types';
 import { slowStartBatch } from '../util/batch';
 import { claimObjects, recheckOwner } from '../util/claims';
 import { CONTROLLER_UID_INDEX, byControllerUid, ensureIndexes } from '../util/indexes';
-import { filterActivePods, podFromTemplate, podKey, podsToDelete } from '../util/pods';
+import { filterActivePods, isNamespaceTerminating, podFromTemplate, podKey, podsToDelete } from '../util/pods';
 import { rfc3339 } from '../util/time';
 
 export interface ReplicaSetControllerOptions {
@@ -204,18 +204,24 @@ export class ReplicaSetController extends Controller {
       diff = Math.min(-diff, this.burst);
       this.expectations.expectCreations(key, diff);
       this.log.debug('too few replicas', { key, need: replicas, creating: diff });
+      let refused = 0;
       const { successes, error } = await slowStartBatch(diff, this.initialBatch, async () => {
         const pod = podFromTemplate(rs.spec.template, rs);
         try {
           const created = await this.ctx.client.create<Pod>('pods', pod);
           this.ctx.recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name ?? ''}`);
         } catch (e) {
+          // The namespace is being deleted: every create will be refused, and that is fine.
+          if (isNamespaceTerminating(e)) {
+            refused++;
+            return;
+          }
           this.ctx.recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
           throw e;
         }
       });
       // Pods never created will never be observed.
-      for (let i = successes; i < diff; i++) this.expectations.creationObserved(key);
+      for (let i = successes - refused; i < diff; i++) this.expectations.creationObserved(key);
       return error === undefined ? { deleted } : { deleted, error };
     }
     if (diff > 0) {

@@ -1,9 +1,18 @@
 /** Pod helpers shared by the workload controllers (Kubernetes' pkg/controller/controller_utils.go). */
 import { type KubeObject, type Pod, type PodTemplateSpec, getCondition, keyOf, newOwnerRef, podIsActive, podIsReady } from '@mk/api';
+import { ApiError } from '@mk/client';
 import { parseTime } from './time';
 
 /** The annotation that lets users say which pods of a ReplicaSet go first (lower cost first). */
 export const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
+
+/**
+ * The API server refusing a create because the namespace is being deleted (Kubernetes'
+ * NamespaceTerminatingCause): controllers treat it as nothing to do rather than a failure.
+ */
+export function isNamespaceTerminating(e: unknown): boolean {
+  return e instanceof ApiError && e.reason === 'Forbidden' && /because it is being terminated/.test(e.message);
+}
 
 /** Pods that count towards replicas: not terminal, not being deleted. */
 export function filterActivePods(pods: readonly Pod[]): Pod[] {

@@ -28,6 +28,7 @@ import { Controller } from '../../controller';
 import type { ControllerContext, InformerLike } from '../../types';
 import { claimObjects, recheckOwner } from '../../util/claims';
 import { CONTROLLER_UID_INDEX, byControllerUid, ensureIndexes } from '../../util/indexes';
+import { isNamespaceTerminating } from '../../util/pods';
 import { parseTime } from '../../util/time';
 import {
   POD_TEMPLATE_HASH_LABEL,
@@ -278,6 +279,8 @@ export class DeploymentController extends Controller {
           await this.writeStatus(d, status).catch(() => undefined);
           throw e;
         }
+      } else if (isNamespaceTerminating(e)) {
+        throw e; // nothing to report: the namespace and this Deployment are going away
       } else {
         const msg = `Failed to create new replica set "${rs.metadata.name ?? ''}": ${(e as Error).message}`;
         if (hasProgressDeadline(d)) {
