@@ -386,6 +386,15 @@ describe('mk-controller-manager', () => {
     await eventually('orphaned pods gone with their ReplicaSet', async () => (await podsOf('orph')).length === 0, 30_000);
   });
 
+  it('deleting a namespace with a Deployment in it: the controllers do not fight the API server emptying it', async () => {
+    await client.create<KubeObject>('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
+    await client.create('deployments', { ...deployment('app', 3, 'kubia:v1'), metadata: { name: 'app', namespace: 'doomed' } });
+    await eventually('3 ready pods in doomed', async () => (await client.list<Pod>('pods', { namespace: 'doomed' })).items.filter((p) => isActive(p) && isReady(p)).length === 3, 30_000);
+    await client.delete('namespaces', '', 'doomed');
+    await eventually('the namespace is gone', () => client.get('namespaces', '', 'doomed').then(() => false, (e) => isNotFound(e)), 60_000);
+    expect((await client.list<Pod>('pods', { namespace: 'doomed' })).items).toEqual([]);
+  });
+
   it('a node that stops renewing turns Unknown and its pods are replaced elsewhere', async () => {
     await client.create('deployments', deployment('survivor', 6, 'kubia:v1'));
     await rolledOut('survivor', 6, 'kubia:v1');
