@@ -112,10 +112,17 @@ describe.each(STORES)('mk-apiserver on %s', (_name, makeStore) => {
     expect(invalid.status.details?.causes?.[0]?.field).toBe('spec.replicas');
     expect((await failure(a.create('pods', { ...pod('x'), metadata: { name: 'x', namespace: 'nowhere' } }))).message).toBe('namespaces "nowhere" not found');
     expect((await failure(a.create('pods', pod('web-2')))).reason).toBe('AlreadyExists');
-    const huge = await failure(a.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'huge', namespace: 'default' }, data: { blob: 'x'.repeat(2 * 1024 * 1024) } }));
+    // A ConfigMap over 1 MiB is invalid (Kubernetes' own limit); any object over the store's
+    // 1.5 MiB is refused as too large before it reaches the store.
+    const bigConfig = await failure(a.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big', namespace: 'default' }, data: { blob: 'x'.repeat(1100 * 1024) } }));
+    expect(bigConfig.reason).toBe('Invalid');
+    expect(bigConfig.message).toContain('Too long');
+    const hugePod = { ...pod('huge'), spec: { containers: [{ name: 'c', image: 'busybox:1.36', args: ['x'.repeat(2 * 1024 * 1024)] }] } };
+    const huge = await failure(a.create('pods', hugePod));
     expect(huge.reason).toBe('RequestEntityTooLarge');
     expect(huge.message).toMatch(/request is too large: object is \d+ bytes, limit is 1572864/);
-    expect((await failure(a.get('configmaps', 'default', 'huge'))).reason).toBe('NotFound');
+    expect((await failure(a.get('configmaps', 'default', 'big'))).reason).toBe('NotFound');
+    expect((await failure(a.get('pods', 'default', 'huge'))).reason).toBe('NotFound');
     expect((await failure(a.get('pods', 'default', 'bad'))).reason).toBe('NotFound');
   });
 
