@@ -41,7 +41,15 @@ export interface SchedulerDaemonOptions {
   /** Passed to each term's Scheduler. */
   scheduler?: Pick<
     SchedulerOptions,
-    'schedulerName' | 'percentageOfNodesToScore' | 'initialBackoffMs' | 'maxBackoffMs' | 'maxUnschedulableMs' | 'maxConcurrentBinds' | 'plugins' | 'yieldToEventLoop'
+    | 'schedulerName'
+    | 'percentageOfNodesToScore'
+    | 'initialBackoffMs'
+    | 'maxBackoffMs'
+    | 'maxUnschedulableMs'
+    | 'maxConcurrentBinds'
+    | 'bindLatencyTargetMs'
+    | 'plugins'
+    | 'yieldToEventLoop'
   >;
   observer?: SchedulerObserver;
   /** Called when a term starts and ends (tests, logs). */

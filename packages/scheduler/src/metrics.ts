@@ -8,6 +8,8 @@ export interface MetricsSource {
   queueCounts(): QueueCounts | undefined;
   cacheCounts(): { nodes: number; pods: number; assumedPods: number } | undefined;
   isLeader(): boolean;
+  /** Bindings allowed in flight now, when leading. */
+  bindWindow(): number | undefined;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -73,6 +75,16 @@ export class SchedulerMetrics implements SchedulerObserver {
         this.set({ type: 'nodes' }, c.nodes);
         this.set({ type: 'pods' }, c.pods);
         this.set({ type: 'assumed_pods' }, c.assumedPods);
+      },
+    });
+    new Gauge({
+      name: 'scheduler_binding_window',
+      help: 'Bindings allowed in flight now (adapts to the binding latency).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const w = source.bindWindow();
+        if (w !== undefined) this.set(w);
       },
     });
     new Gauge({

@@ -204,6 +204,35 @@ describe('Scheduler against a fake API', () => {
     await d.stop();
   });
 
+  it('the window of bindings in flight narrows when bindings are slow and widens when they are fast', async () => {
+    const s = setup();
+    s.backend.addNode(makeNode('n1', { cpu: '100', pods: '1000' }));
+    const client = s.backend.client('s1');
+    client.holdBinds = true;
+    const { d } = daemon(s, client, { maxConcurrentBinds: 50 });
+    await d.start();
+    for (let i = 0; i < 100; i++) s.backend.addPod(makePod(`p${i}`));
+    await flush();
+    const sent = () => client.calls.filter((c) => c.startsWith('bind')).length;
+    expect(sent()).toBe(16); // the initial window; the other pods wait in the queue, not assumed
+    expect(d.current()!.queue.counts().active).toBe(84);
+    s.clock.advance(1000); // all 16 take 1 s (> 300 ms): one decrease per interval, ×0.75
+    client.releaseBinds();
+    await flush();
+    expect(d.current()!.bindLimit()).toBe(12);
+    expect(sent()).toBe(16 + 12);
+    client.releaseBinds(); // 12 fast ones (0 ms): +1 each
+    await flush();
+    expect(d.current()!.bindLimit()).toBe(24);
+    expect(sent()).toBe(16 + 12 + 24);
+    client.holdBinds = false;
+    client.releaseBinds();
+    await flush(300);
+    expect(d.current()!.bindLimit()).toBe(50); // capped at the maximum
+    expect(s.backend.binds.length).toBe(100);
+    await d.stop();
+  });
+
   it('the same seed gives the same placements', async () => {
     const run = async (seed: number) => {
       const s = setup();

@@ -53,8 +53,18 @@ export interface SchedulerOptions {
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   maxUnschedulableMs?: number;
-  /** Bindings in flight at most (default 100); the loop waits for a free slot before its next cycle. */
+  /**
+   * Bindings in flight at most (default 200); the loop waits for a free slot before its next
+   * cycle. Within this the window adapts to the binding latency (see bindLatencyTargetMs).
+   */
   maxConcurrentBinds?: number;
+  /**
+   * Bindings slower than this shrink the window of bindings in flight (×0.75, at most once per
+   * this long); faster ones widen it by one each, up to maxConcurrentBinds. Keeps the API's write
+   * latency — and with it the lease renewals that wait behind the bindings — bounded on a slow
+   * store. 0: no adaptation, always maxConcurrentBinds. Default 300 ms.
+   */
+  bindLatencyTargetMs?: number;
   /** The pod as the informer has it now (for requeueing after a failed binding). */
   lookupPod?: (namespace: string, name: string) => Pod | undefined;
   /** How the loop lets other work run between pods (default: setImmediate). */
@@ -65,6 +75,10 @@ export interface SchedulerOptions {
 type Labels = Readonly<Record<string, string>> | undefined;
 
 const defaultYield = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Bindings in flight at the start of a term, before the window has seen any latency. */
+const INITIAL_BIND_WINDOW = 16;
+const MIN_BIND_WINDOW = 4;
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -98,6 +112,10 @@ export class Scheduler {
   private readonly lookupPod: ((namespace: string, name: string) => Pod | undefined) | undefined;
   private readonly yieldToEventLoop: () => Promise<void>;
   private readonly maxConcurrentBinds: number;
+  private readonly bindLatencyTargetMs: number;
+  /** The adaptive limit of bindings in flight (fractional; its floor counts). */
+  private bindWindow: number;
+  private lastWindowDecrease = -Infinity;
   private readonly namespaces = new Map<string, Labels>();
   private readonly snapshot: Snapshot;
   private bindsInFlight = 0;
@@ -116,7 +134,9 @@ export class Scheduler {
     this.schedulerName = o.schedulerName ?? DEFAULT_SCHEDULER_NAME;
     this.lookupPod = o.lookupPod;
     this.yieldToEventLoop = o.yieldToEventLoop ?? defaultYield;
-    this.maxConcurrentBinds = Math.max(1, o.maxConcurrentBinds ?? 100);
+    this.maxConcurrentBinds = Math.max(1, o.maxConcurrentBinds ?? 200);
+    this.bindLatencyTargetMs = Math.max(0, o.bindLatencyTargetMs ?? 300);
+    this.bindWindow = this.bindLatencyTargetMs > 0 ? Math.min(INITIAL_BIND_WINDOW, this.maxConcurrentBinds) : this.maxConcurrentBinds;
     this.framework = new Framework({ rng: o.rng, ...(o.plugins ? { plugins: o.plugins } : {}), percentageOfNodesToScore: o.percentageOfNodesToScore ?? 0 });
     const pluginEvents = new Map<string, ReadonlySet<ClusterEvent>>();
     for (const p of this.framework.plugins()) pluginEvents.set(p.name, new Set(p.events));
@@ -260,7 +280,7 @@ export class Scheduler {
     while (!this.stopped) {
       // Back-pressure: the next pod waits in the queue (not assumed) while every binding slot is
       // busy, so a slow API server slows scheduling down instead of piling up assumed pods.
-      if (this.bindsInFlight >= this.maxConcurrentBinds) {
+      if (this.bindsInFlight >= this.bindLimit()) {
         await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
         continue;
       }
@@ -332,11 +352,13 @@ export class Scheduler {
     try {
       await this.api.bind(pi.namespace, pi.name, nodeName, pi.uid);
     } catch (e) {
+      this.adaptBindWindow(this.clock.now() - start);
       this.releaseBindSlot();
       if (this.stopped) return;
       this.bindingFailed(q, nodeName, e);
       return;
     }
+    this.adaptBindWindow(this.clock.now() - start);
     this.releaseBindSlot();
     if (this.stopped) return;
     const now = this.clock.now();
@@ -366,8 +388,28 @@ export class Scheduler {
     this.queue.addBackoff({ ...q, podInfo });
   }
 
+  /** The bindings allowed in flight now. */
+  bindLimit(): number {
+    return Math.max(1, Math.floor(this.bindWindow));
+  }
+
+  /** AIMD on the binding latency: +1 per fast binding, ×0.75 (once per target interval) when slow. */
+  private adaptBindWindow(latencyMs: number): void {
+    const target = this.bindLatencyTargetMs;
+    if (target <= 0) return;
+    const now = this.clock.now();
+    if (latencyMs > target) {
+      if (now - this.lastWindowDecrease < target) return;
+      this.lastWindowDecrease = now;
+      this.bindWindow = Math.max(Math.min(MIN_BIND_WINDOW, this.maxConcurrentBinds), this.bindWindow * 0.75);
+      this.log.debug('bindings slow; window narrowed', { latencyMs, window: this.bindLimit() });
+    } else {
+      this.bindWindow = Math.min(this.maxConcurrentBinds, this.bindWindow + 1);
+    }
+  }
+
   private acquireBindSlot(): Promise<void> {
-    if (this.bindsInFlight < this.maxConcurrentBinds) {
+    if (this.bindsInFlight < this.bindLimit()) {
       this.bindsInFlight++;
       return Promise.resolve();
     }

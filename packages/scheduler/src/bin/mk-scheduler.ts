@@ -35,6 +35,7 @@ interface Flags {
   podMaxBackoff: number;
   podMaxUnschedulable: number;
   maxConcurrentBinds: number;
+  bindLatencyTarget: number;
   apiTimeout: number;
   logLevel: string;
   httpListen: string;
@@ -91,7 +92,8 @@ async function main(): Promise<void> {
     .addOption(new Option('--pod-initial-backoff <duration>', "a failed pod's first back-off (doubles per attempt)").default(1000, '1s').argParser(duration('--pod-initial-backoff')))
     .addOption(new Option('--pod-max-backoff <duration>', 'the longest back-off').default(10_000, '10s').argParser(duration('--pod-max-backoff')))
     .addOption(new Option('--pod-max-unschedulable <duration>', 'an unschedulable pod is tried again after this long at the latest').default(60_000, '1m0s').argParser(duration('--pod-max-unschedulable')))
-    .addOption(new Option('--max-concurrent-binds <n>', 'binding calls in flight at most').default(100).argParser(intIn('--max-concurrent-binds', 1, 10_000)))
+    .addOption(new Option('--max-concurrent-binds <n>', 'binding calls in flight at most').default(200).argParser(intIn('--max-concurrent-binds', 1, 10_000)))
+    .addOption(new Option('--bind-latency-target <duration>', 'bindings slower than this narrow the window of bindings in flight, faster ones widen it (0: fixed at --max-concurrent-binds)').default(300, '300ms').argParser(duration('--bind-latency-target')))
     .addOption(new Option('--api-timeout <duration>', 'deadline of each API call').default(10_000, '10s').argParser(duration('--api-timeout')))
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .option('--http-listen <host:port>', "where /healthz, /metrics and /leader listen ('' = off)", '127.0.0.1:10251')
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
       return c ? { nodes: c.nodeCount(), pods: c.podCount(), assumedPods: c.assumedCount() } : undefined;
     },
     isLeader: () => daemon?.isLeader() ?? false,
+    bindWindow: () => daemon?.current()?.bindLimit(),
   });
   daemon = new SchedulerDaemon({
     api: client,
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
       maxBackoffMs: f.podMaxBackoff,
       maxUnschedulableMs: f.podMaxUnschedulable,
       maxConcurrentBinds: f.maxConcurrentBinds,
+      bindLatencyTargetMs: f.bindLatencyTarget,
     },
   });
 
