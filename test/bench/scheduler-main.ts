@@ -322,6 +322,12 @@ async function main(): Promise<void> {
     const cpuEndAt = performance.now();
     const metrics = await scrape(schedulerHttp);
     watch.stop();
+    // How many Scheduled events made it to the API (the recorder drops what it cannot write in time).
+    await new Promise((r) => setTimeout(r, 2000));
+    const scheduledEvents = await watcher
+      .list('events', { namespace: 'default', fieldSelector: 'reason=Scheduled', limit: 0 })
+      .then((l) => l.items.length)
+      .catch(() => null);
 
     const bounds = [...boundAt.values()].sort((a, b) => a - b);
     const first = bounds[0] ?? NaN;
@@ -383,6 +389,7 @@ async function main(): Promise<void> {
         mean_cycle_ms: cycleCount ? round((cycleSum / cycleCount) * 1000, 3) : null,
         mean_binding_call_ms: metrics.scheduler_binding_duration_seconds_count ? round(((metrics.scheduler_binding_duration_seconds_sum ?? 0) / metrics.scheduler_binding_duration_seconds_count) * 1000, 1) : null,
         binding_failures: metrics.scheduler_binding_failures_total ?? 0,
+        scheduled_events_written: scheduledEvents,
       },
       cpu_pct_of_one_core: {
         // From the scheduler's start (backlog) or the first create (steady) to the last binding.
