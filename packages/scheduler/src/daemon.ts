@@ -131,6 +131,11 @@ export class SchedulerDaemon {
     return this.core !== undefined;
   }
 
+  /** True once the pod, node and namespace informers have listed everything. */
+  synced(): boolean {
+    return this.pods.hasSynced() && this.nodes.hasSynced() && this.namespaces.hasSynced();
+  }
+
   /** The leader last observed on the lease ('' when none or leader election is off). */
   leader(): string {
     return this.elector?.getLeader() ?? '';

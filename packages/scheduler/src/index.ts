@@ -15,4 +15,3 @@ export * from './scheduler';
 export * from "./duration";
 export * from "./daemon";
 export * from "./metrics";
-export * from "./http";

@@ -12,10 +12,9 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_SCHEDULER_NAME } from '@mk/api';
 import { ApiClient, EventRecorder, LEADER_ELECTION_DEFAULTS, loadClientConfig, parseServerList } from '@mk/client';
-import { createWinstonLogger, systemClock, systemRng } from '@mk/shared';
+import { createWinstonLogger, httpEndpoints, listenHttp, systemClock, systemRng } from '@mk/shared';
 import { SchedulerDaemon } from '../daemon';
 import { formatDuration, parseDuration } from '../duration';
-import { httpHandler } from '../http';
 import { SchedulerMetrics } from '../metrics';
 
 interface Flags {
@@ -96,7 +95,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--bind-latency-target <duration>', 'bindings slower than this narrow the window of bindings in flight, faster ones widen it (0: fixed at --max-concurrent-binds)').default(300, '300ms').argParser(duration('--bind-latency-target')))
     .addOption(new Option('--api-timeout <duration>', 'deadline of each API call').default(10_000, '10s').argParser(duration('--api-timeout')))
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').choices(['error', 'warn', 'info', 'debug']).default('info'))
-    .option('--http-listen <host:port>', "where /healthz, /metrics and /leader listen ('' = off)", '127.0.0.1:10251')
+    .option('--http-listen <host:port>', "where /healthz, /readyz, /metrics and /leader listen ('' = off)", '127.0.0.1:10251')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   program.parse(process.argv);
   const f = program.opts<Flags>();
@@ -159,12 +158,23 @@ async function main(): Promise<void> {
   let server: http.Server | undefined;
   if (listen) {
     const d2 = daemon;
-    server = http.createServer(httpHandler({ metrics: metrics.registry, leader: () => ({ identity, leader: d2.leader(), isLeader: d2.isLeader() }) }));
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(listen.port, listen.host, () => resolve());
-    }).catch((e: unknown) => {
-      process.stderr.write(`mk-scheduler: cannot listen on ${f.httpListen}: ${(e as Error).message}\n`);
+    server = http.createServer(
+      httpEndpoints({
+        metrics: metrics.registry,
+        // Ready once the informers have listed everything (a standby is ready too).
+        readiness: [
+          {
+            name: 'informers-synced',
+            check: () => {
+              if (!d2.synced()) throw new Error('the pod, node and namespace caches are not synced yet');
+            },
+          },
+        ],
+        json: { '/leader': () => ({ identity, leader: d2.leader(), isLeader: d2.isLeader() }) },
+      }),
+    );
+    await listenHttp(server, listen.host, listen.port).catch((e: unknown) => {
+      process.stderr.write(`mk-scheduler: ${(e as Error).message}\n`);
       process.exit(1);
     });
   }
