@@ -63,6 +63,10 @@ export class ApiServer {
       serviceCidr: o.serviceCidr,
       newUid: o.newUid,
       cachedNamespace: (name) => (namespaces.cache.isReady() ? namespaces.cache.get(objectKey(namespaces.resource, '', name)) : undefined),
+      cachedObject: (r, key) => {
+        const c = this.cachers.get(r.resource)?.cache;
+        return c?.isReady() ? c.get(key) : undefined;
+      },
     });
     this.finalizer = new NamespaceFinalizer(this.registry, this.cachers, o.clock, o.logger);
   }

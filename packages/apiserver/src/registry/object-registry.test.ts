@@ -226,3 +226,28 @@ describe('ObjectRegistry list and bind', () => {
     expect(await reason(reg.bind('default', 'web', 'node2', ''))).toMatch(/already assigned to node "node1"/);
   });
 });
+
+describe('ObjectRegistry with a watch cache', () => {
+  it('starts an update from the cached copy; a stale copy costs a store read, never a lost update', async () => {
+    const { reg, store, clock } = await withDefaultNs();
+    const v1 = await reg.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } });
+    await reg.patch(configmaps, 'default', 'c', 'merge', { data: { a: '2' } }, '');
+    let served = 0;
+    const cachedReg = new ObjectRegistry({
+      store,
+      clock,
+      rng: new SeededRng(1),
+      logger: nullLogger,
+      serviceCidr: new ServiceCidr('10.96.0.0/12'),
+      newUid: () => 'u',
+      cachedObject: () => (served++, v1), // a cache still at the first version
+    });
+    const patched = (await cachedReg.patch(configmaps, 'default', 'c', 'merge', { data: { b: '3' } }, '')) as KubeObject & { data: Record<string, string> };
+    expect(patched.data).toEqual({ a: '2', b: '3' });
+    expect(served).toBe(1);
+    // A client that names the stale version gets a Conflict, from the cache's copy or the store's.
+    expect(await reason(cachedReg.update(configmaps, 'default', 'c', { ...v1, data: { a: 'x' } }, ''))).toMatch(/^Conflict/);
+    expect(((await reg.get(configmaps, 'default', 'c')) as KubeObject & { data: Record<string, string> }).data).toEqual({ a: '2', b: '3' });
+    expect((v1 as KubeObject & { data: Record<string, string> }).data).toEqual({ a: '1' }); // the cached copy was not changed
+  });
+});
