@@ -161,3 +161,45 @@ test('long messages are cut at 1024 characters; nameless objects are dropped', a
   expect(events()).toHaveLength(1);
   expect(r.stats.dropped).toBe(1);
 });
+
+test('writes run several at once, while one aggregation key is written in order; a flood logs one line', async () => {
+  // A sink whose creates wait until released, counting how many are in flight at once.
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const releases: Array<() => void> = [];
+  const created: string[] = [];
+  const sink = {
+    create: async <T extends KubeObjectLike>(_r: string, obj: T): Promise<T> => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise<void>((r) => releases.push(r));
+      inFlight--;
+      created.push(`${(obj as unknown as CoreEvent).involvedObject.name}:${(obj as unknown as CoreEvent).count}`);
+      return { ...obj, metadata: { ...obj.metadata, resourceVersion: '1' } };
+    },
+    patch: async <T extends KubeObjectLike>(_r: string, ns: string, name: string): Promise<T> => {
+      created.push(`patch ${name}`);
+      return { apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: ns } } as unknown as T;
+    },
+  };
+  const r = new EventRecorder(sink as never, 'c', 'h', { clock, logger, concurrency: 3, maxPending: 6 });
+  const pod = (n: string): KubeObjectLike => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: n, namespace: 'ns', uid: n } });
+  for (const n of ['a', 'b', 'c', 'd']) r.event(pod(n), 'Normal', 'Scheduled', 'x');
+  r.event(pod('a'), 'Normal', 'Scheduled', 'x'); // same key as the first: waits for it
+  for (const n of ['e', 'f', 'g']) r.event(pod(n), 'Normal', 'Scheduled', 'x'); // over maxPending: dropped
+  await new Promise((res) => setImmediate(res));
+  expect(maxInFlight).toBe(3);
+  expect(r.stats.dropped).toBe(2);
+  expect(logger.records.filter((l) => l.message.startsWith('too many events waiting'))).toHaveLength(1);
+  const drain = async () => {
+    while (releases.length > 0 || inFlight > 0) {
+      releases.splice(0).forEach((f) => f());
+      await new Promise((res) => setImmediate(res));
+    }
+  };
+  const done = r.flush();
+  await drain();
+  await done;
+  expect(created.filter((c) => c.startsWith('a') || c.startsWith('patch a'))).toEqual(['a:1', expect.stringMatching(/^patch a\./)]);
+  expect(maxInFlight).toBe(3);
+});

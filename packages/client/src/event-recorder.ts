@@ -52,6 +52,8 @@ export interface EventRecorderOptions {
   burst?: number;
   /** One more event per object after this long (default 5 minutes). */
   refillIntervalMs?: number;
+  /** Writes at once (default 8). */
+  concurrency?: number;
   /** Writes waiting beyond this are dropped (default 1000). */
   maxPending?: number;
   /** Events remembered for aggregation (default 4096, least recently seen forgotten first). */
@@ -92,8 +94,15 @@ export class EventRecorder {
   private readonly randomHex: () => string;
   private readonly seen = new Map<string, Seen>();
   private readonly buckets = new Map<string, Bucket>();
-  private chain: Promise<void> = Promise.resolve();
+  private readonly concurrency: number;
+  /** Writes not started yet, in order; one aggregation key is written by one writer at a time. */
+  private readonly waiting: Array<{ key: string; run: () => Promise<void> }> = [];
+  private readonly busyKeys = new Set<string>();
+  private active = 0;
+  private idleWaiters: Array<() => void> = [];
   private pending = 0;
+  private droppedSinceLog = 0;
+  private lastDropLog = -Infinity;
   /** Counters for tests and metrics. */
   readonly stats = { created: 0, aggregated: 0, dropped: 0, failed: 0 };
 
@@ -109,6 +118,7 @@ export class EventRecorder {
     this.burst = options.burst ?? 25;
     this.refillMs = options.refillIntervalMs ?? 5 * 60_000;
     this.maxPending = options.maxPending ?? 1000;
+    this.concurrency = options.concurrency ?? 8;
     this.cacheSize = options.cacheSize ?? 4096;
     this.randomHex = options.randomHex ?? (() => randomBytes(8).toString('hex'));
   }
@@ -136,27 +146,56 @@ export class EventRecorder {
       return;
     }
     if (this.pending >= this.maxPending) {
-      this.logger.warn('too many events waiting; dropped', { object: objectKey, reason });
       this.stats.dropped++;
+      this.droppedSinceLog++;
+      // One line per 10 s for a flood, not one per event.
+      if (this.clock.now() - this.lastDropLog >= 10_000) {
+        this.logger.warn('too many events waiting; dropping', { dropped: this.droppedSinceLog, waiting: this.pending });
+        this.lastDropLog = this.clock.now();
+        this.droppedSinceLog = 0;
+      }
       return;
     }
     const key = JSON.stringify([objectKey, involved.apiVersion, type, reason, text]);
     const at = this.clock.now();
     this.pending++;
-    this.chain = this.chain
-      .then(() => this.write(key, involved, type, reason, text, at))
-      .catch((e: unknown) => {
-        this.stats.failed++;
-        this.logger.warn('could not record event', { reason, object: objectKey, error: e instanceof Error ? e.message : String(e) });
-      })
-      .finally(() => {
-        this.pending--;
-      });
+    this.waiting.push({
+      key,
+      run: () =>
+        this.write(key, involved, type, reason, text, at).catch((e: unknown) => {
+          this.stats.failed++;
+          this.logger.warn('could not record event', { reason, object: objectKey, error: e instanceof Error ? e.message : String(e) });
+        }),
+    });
+    this.pump();
   }
 
   /** Resolves when every event recorded so far has been written (or has failed). */
   flush(): Promise<void> {
-    return this.chain;
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Starts waiting writes, up to `concurrency` at once (one write per API round trip would cap a
+   * busy component at a few dozen events a second). Writes of one aggregation key stay in order,
+   * since each may update the Event the previous one created.
+   */
+  private pump(): void {
+    while (this.active < this.concurrency) {
+      const i = this.waiting.findIndex((t) => !this.busyKeys.has(t.key));
+      if (i < 0) return;
+      const [task] = this.waiting.splice(i, 1);
+      this.active++;
+      this.busyKeys.add(task!.key);
+      void task!.run().finally(() => {
+        this.active--;
+        this.busyKeys.delete(task!.key);
+        this.pending--;
+        if (this.pending === 0) for (const w of this.idleWaiters.splice(0)) w();
+        this.pump();
+      });
+    }
   }
 
   private async write(key: string, involved: CoreEvent['involvedObject'], type: EventType, reason: string, message: string, at: number): Promise<void> {
