@@ -66,6 +66,7 @@ export class ControllerManager {
   readonly controllers = new Map<ControllerName, Controller>();
   private readonly running: Promise<void>[] = [];
   private stopped = false;
+  private startedWorkers = false;
 
   constructor(
     private readonly ctx: ControllerContext & { informers: ManagedInformers },
@@ -92,7 +93,13 @@ export class ControllerManager {
       this.running.push(c.run(workers));
       log.info('controller started', { controller: name, workers });
     }
+    this.startedWorkers = true;
     return true;
+  }
+
+  /** True once the caches are synced and the workers run (until stop). */
+  isRunning(): boolean {
+    return this.startedWorkers && !this.stopped;
   }
 
   /** Stops every controller (workers finish the sync they hold) and the informers. */

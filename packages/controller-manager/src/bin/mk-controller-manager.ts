@@ -10,7 +10,7 @@ import http from 'node:http';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ApiClient, EventRecorder, LEADER_ELECTION_DEFAULTS, LeaderElector, loadClientConfig, parseServerList } from '@mk/client';
-import { type Logger, createWinstonLogger, systemClock } from '@mk/shared';
+import { type HttpEndpointsOptions, createWinstonLogger, httpEndpoints, listenHttp, systemClock } from '@mk/shared';
 import type { Controller } from '../controller';
 import { NODE_IPAM_DEFAULTS } from '../controllers/node-ipam';
 import { NODE_LIFECYCLE_DEFAULTS } from '../controllers/node-lifecycle';
@@ -190,7 +190,27 @@ async function main(): Promise<void> {
     leading: () => fence.isLeading(),
     controllers: (): Iterable<Controller> => manager?.controllers.values() ?? [],
   });
-  const server = f.httpListen ? serveHttp(f.httpListen, metrics, () => ({ identity, leading: fence.isLeading(), leader: elector?.getLeader() ?? identity, term: fence.currentTerm() }), logger) : undefined;
+  let server: http.Server | undefined;
+  if (f.httpListen) {
+    try {
+      server = await serveHttp(f.httpListen, {
+        metrics: metrics.registry,
+        // A standby is ready (to take over); a leader once its caches are synced.
+        readiness: [
+          {
+            name: 'controllers',
+            check: () => {
+              if (fence.isLeading() && !manager?.isRunning()) throw new Error('leading; caches not synced yet');
+            },
+          },
+        ],
+        json: { '/leader': () => ({ identity, leading: fence.isLeading(), leader: elector?.getLeader() ?? identity, term: fence.currentTerm() }) },
+      });
+    } catch (e) {
+      logger.error('cannot serve http', { error: (e as Error).message });
+      fail((e as Error).message);
+    }
+  }
 
   if (elector) elector.start();
   else startLeading();
@@ -213,39 +233,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-function serveHttp(listen: string, metrics: ControllerManagerMetrics, status: () => Record<string, unknown>, logger: Logger): http.Server {
+async function serveHttp(listen: string, o: HttpEndpointsOptions): Promise<http.Server> {
   const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i);
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
   const port = Number(listen.slice(i + 1));
   if (i <= 0 || !Number.isInteger(port)) fail(`--http-listen must be host:port, got ${JSON.stringify(listen)}`);
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const reply = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
-      res.writeHead(code, { 'content-type': type });
-      res.end(body);
-    };
-    switch (url.pathname) {
-      case '/healthz':
-      case '/livez':
-      case '/readyz':
-        return reply(200, 'ok');
-      case '/leader':
-        return reply(200, JSON.stringify(status()) + '\n', 'application/json');
-      case '/metrics':
-        void metrics.registry.metrics().then(
-          (text) => reply(200, text, metrics.registry.contentType),
-          (e: unknown) => reply(500, `metrics: ${(e as Error).message}\n`),
-        );
-        return;
-      default:
-        return reply(404, `404 page not found: ${url.pathname}\n`);
-    }
-  });
-  server.on('error', (e) => {
-    logger.error('http listener failed', { listen, error: e.message });
-    process.exit(1);
-  });
-  server.listen(port, host.replace(/^\[|\]$/g, ''));
+  const server = http.createServer(httpEndpoints(o));
+  await listenHttp(server, host, port);
   return server;
 }
 
