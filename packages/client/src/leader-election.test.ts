@@ -171,3 +171,29 @@ describe('LeaderElector (client-go semantics on a Lease)', () => {
     expect(() => new LeaderElector({ ...base, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 2000 })).toThrow(/retryPeriod must be shorter/);
   });
 });
+
+test('after a pause longer than the renew deadline, isLeader() is false before any timer runs', async () => {
+  const clock = new FakeClock(0);
+  const api = new FakeLeases(() => 'a');
+  const events: string[] = [];
+  const e = new LeaderElector({
+    api,
+    namespace: 'n',
+    name: 'l',
+    identity: 'a',
+    leaseDurationMs: 3000,
+    renewDeadlineMs: 2000,
+    retryPeriodMs: 500,
+    clock,
+    onStartedLeading: () => events.push('lead'),
+    onStoppedLeading: () => events.push('stop'),
+  });
+  e.start();
+  clock.advance(0);
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  expect(e.isLeader()).toBe(true);
+  // The process is frozen: the clock moves, but no timer has had a chance to fire yet.
+  clock.jump(5000);
+  expect(e.isLeader()).toBe(false);
+  expect(events).toEqual(['lead', 'stop']);
+});

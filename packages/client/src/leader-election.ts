@@ -77,7 +77,12 @@ export class LeaderElector {
     this.schedule(0);
   }
 
+  /**
+   * True while this candidate may act. Checked against the clock, not only the flag: after a
+   * pause (SIGSTOP, a long GC) the deadline may have passed before any timer could run.
+   */
   isLeader(): boolean {
+    this.checkDeadline();
     return this.leading;
   }
 
@@ -115,6 +120,8 @@ export class LeaderElector {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    this.checkDeadline(); // a late timer after a pause: step down before anything else
+
     // The deadline is checked by the clock, not by how a request ends: a renewal that hangs must
     // not keep a leader acting past its deadline.
     const deadlineCheck = this.leading ? this.o.clock.setTimer(this.o.renewDeadlineMs, () => this.checkDeadline()) : () => {};

@@ -60,6 +60,15 @@ export class FakeClock implements Clock {
     this.current = target;
   }
 
+  /**
+   * Moves time forward without firing any timer: a process that was frozen (SIGSTOP, a long
+   * pause) and wakes up before its timers had a chance to run. They fire on the next advance.
+   */
+  jump(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`cannot move a clock backwards (jump by ${ms} ms)`);
+    this.current += ms;
+  }
+
   pendingTimers(): number {
     return this.timers.length;
   }
