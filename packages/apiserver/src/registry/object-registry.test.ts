@@ -3,6 +3,8 @@ import { FakeClock, SeededRng, nullLogger } from '@mk/shared';
 import { MemoryStore } from '../storage/memory-store';
 import { ServiceCidr } from './allocator';
 import { toApiError } from './errors';
+
+type ApiErrorLike = ReturnType<typeof toApiError>;
 import { ObjectRegistry } from './object-registry';
 
 const pods = resourceByPlural('pods')!;
@@ -199,6 +201,8 @@ describe('ObjectRegistry delete', () => {
     expect(await reason(reg.create(configmaps, 'team', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }))).toBe(
       'Forbidden: unable to create new content in namespace team because it is being terminated',
     );
+    const err = await reg.create(configmaps, 'team', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }).catch((e: unknown) => toApiError(e));
+    expect((err as ApiErrorLike).status.details?.causes?.[0]?.reason).toBe('NamespaceTerminating');
   });
 });
 

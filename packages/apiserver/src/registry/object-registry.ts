@@ -349,7 +349,9 @@ export class ObjectRegistry {
     if (!item) throw ApiError.notFound('namespaces', ns);
     const nsObj = fromStored(item);
     if (nsObj.metadata.deletionTimestamp) {
-      throw ApiError.of('Forbidden', `unable to create new content in namespace ${ns} because it is being terminated`, { name: ns, kind: 'namespaces' });
+      const message = `unable to create new content in namespace ${ns} because it is being terminated`;
+      // Kubernetes' NamespaceTerminating cause lets controllers tell this from other refusals.
+      throw ApiError.of('Forbidden', message, { name: ns, kind: 'namespaces', causes: [{ reason: 'NamespaceTerminating', message, field: 'metadata.namespace' }] });
     }
   }
 
