@@ -14,4 +14,3 @@ export * from './manager';
 export * from './informers';
 export * from './fenced-client';
 export * from './metrics';
-export * from './util/duration';

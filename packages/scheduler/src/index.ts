@@ -12,6 +12,5 @@ export * from './framework/types';
 export * from './framework/framework';
 export * from './framework/plugins';
 export * from './scheduler';
-export * from "./duration";
 export * from "./daemon";
 export * from "./metrics";

@@ -4,3 +4,4 @@ export * from './rng';
 export * from './errors';
 export * from './winston-logger';
 export * from './http-endpoints';
+export * from './duration';

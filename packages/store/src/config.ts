@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError as CommanderInvalidArgument } from 'commander';
-import { InvalidArgumentError } from '@mk/shared';
+import { InvalidArgumentError, parseDuration } from '@mk/shared';
 import { parseUrlList } from './urls';
 
 /**
@@ -130,7 +130,7 @@ export function parseStoreArgs(argv: string[]): StoreConfig {
     electionTimeoutMs: o.electionTimeout,
     snapshotCount: o.snapshotCount,
     maxRequestBytes: o.maxRequestBytes,
-    watchProgressNotifyMs: parseGoDuration(o.experimentalWatchProgressNotifyInterval, '--experimental-watch-progress-notify-interval'),
+    watchProgressNotifyMs: positiveDuration(o.experimentalWatchProgressNotifyInterval, '--experimental-watch-progress-notify-interval'),
     logLevel: o.logLevel as StoreConfig['logLevel'],
   };
   const mine = cfg.initialCluster.get(cfg.name);
@@ -146,19 +146,9 @@ export function parseStoreArgs(argv: string[]): StoreConfig {
   return cfg;
 }
 
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A Go duration ("10m", "1m30s", "500ms") in milliseconds, as etcd's duration flags take them; must be positive. */
-export function parseGoDuration(v: string, flag: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let ms = 0;
-  let matched = 0;
-  for (let m = re.exec(v); m; m = re.exec(v)) {
-    ms += Number(m[1]) * DURATION_UNITS[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  if (v === '' || matched !== v.length || !(ms > 0)) {
-    throw new InvalidArgumentError(`${flag} must be a positive duration such as 10m, 5s or 500ms, got '${v}'`);
-  }
+/** etcd's duration flags: Go syntax, no bare numbers, and here more than zero. */
+function positiveDuration(v: string, flag: string): number {
+  const ms = parseDuration(v, { flag, bare: 'refuse' });
+  if (!(ms > 0)) throw new InvalidArgumentError(`invalid argument ${JSON.stringify(v)} for ${JSON.stringify(flag)} flag: must be more than zero`);
   return Math.max(1, Math.round(ms));
 }

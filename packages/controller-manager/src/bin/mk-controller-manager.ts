@@ -10,7 +10,7 @@ import http from 'node:http';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ApiClient, EventRecorder, LEADER_ELECTION_DEFAULTS, LeaderElector, loadClientConfig, parseServerList } from '@mk/client';
-import { type HttpEndpointsOptions, createWinstonLogger, httpEndpoints, listenHttp, systemClock } from '@mk/shared';
+import { createWinstonLogger, httpEndpoints, listenHttp, parseDuration, systemClock, type HttpEndpointsOptions } from '@mk/shared';
 import type { Controller } from '../controller';
 import { NODE_IPAM_DEFAULTS } from '../controllers/node-ipam';
 import { NODE_LIFECYCLE_DEFAULTS } from '../controllers/node-lifecycle';
@@ -20,7 +20,6 @@ import { type ControllerName, ControllerManager, selectControllers } from '../ma
 import { ControllerManagerMetrics } from '../metrics';
 import type { Recorder } from '../types';
 import { CidrSet } from '../util/cidr';
-import { parseDuration } from '../util/duration';
 
 interface Flags {
   server?: string;
@@ -51,9 +50,9 @@ interface Flags {
 
 const duration = (flag: string) => (v: string) => {
   try {
-    return parseDuration(v);
+    return parseDuration(v, { flag });
   } catch (e) {
-    throw new InvalidArgumentError(`${flag}: ${(e as Error).message}`);
+    throw new InvalidArgumentError((e as Error).message);
   }
 };
 const bool = (flag: string) => (v: string) => {

@@ -5,6 +5,7 @@
  */
 import type { KubeObject, ResourceInfo } from '@mk/api';
 import { ApiError, type DeleteOptions, type PropagationPolicy } from '@mk/client';
+import { parseDuration as parseGoDuration } from '@mk/shared';
 import type { CommandContext } from '../context';
 import { CliError, isConnectionError } from '../errors';
 import { manifestErrorText, readManifests } from '../manifests';
@@ -53,20 +54,12 @@ function parseCascade(v: string | undefined): PropagationPolicy | undefined {
   }
 }
 
-/** `30s`, `2m`, `1h`, `500ms`, or plain seconds → milliseconds. */
+/** kubectl's duration flags: `30s`, `2m`, `1h`, `500ms`, or plain seconds → milliseconds. */
 export function parseDuration(v: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) throw new CliError(`invalid argument "${v}" for "${flag}" flag: time: invalid duration "${v}"`);
-  const n = Number(m[1]);
-  switch (m[2]) {
-    case 'ms':
-      return n;
-    case 'm':
-      return n * 60_000;
-    case 'h':
-      return n * 3_600_000;
-    default:
-      return n * 1000;
+  try {
+    return parseGoDuration(v, { flag, bare: 's' });
+  } catch (e) {
+    throw new CliError((e as Error).message);
   }
 }
 

@@ -12,9 +12,8 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_SCHEDULER_NAME } from '@mk/api';
 import { ApiClient, EventRecorder, LEADER_ELECTION_DEFAULTS, loadClientConfig, parseServerList } from '@mk/client';
-import { createWinstonLogger, httpEndpoints, listenHttp, systemClock, systemRng } from '@mk/shared';
+import { createWinstonLogger, formatDuration, httpEndpoints, listenHttp, parseDuration, systemClock, systemRng } from '@mk/shared';
 import { SchedulerDaemon } from '../daemon';
-import { formatDuration, parseDuration } from '../duration';
 import { SchedulerMetrics } from '../metrics';
 
 interface Flags {
@@ -43,9 +42,9 @@ interface Flags {
 function duration(flag: string) {
   return (v: string): number => {
     try {
-      return parseDuration(v);
+      return parseDuration(v, { flag });
     } catch (e) {
-      throw new InvalidArgumentError(`${flag}: ${(e as Error).message}`);
+      throw new InvalidArgumentError((e as Error).message);
     }
   };
 }
