@@ -13,6 +13,7 @@ import { deleteCommand } from './commands/delete';
 import { describe } from './commands/describe';
 import { get } from './commands/get';
 import { version } from './commands/version';
+import { rolloutHistory, rolloutPause, rolloutRestart, rolloutResume, rolloutUndo } from './commands/rollout';
 import { rolloutStatusCommand, wait } from './commands/wait';
 import { expose, scale, setImage } from './commands/workloads';
 import type { CommandContext, Writer } from './context';
@@ -357,6 +358,43 @@ export async function run(argv: readonly string[], makeContext: ContextFactory, 
         rolloutStatusCommand(context(cmd), args, { watch: o.watch !== false, ...(o.timeout !== undefined ? { timeout: o.timeout as string } : {}) }),
       ),
     );
+  rollout
+    .command('history')
+    .description('View rollout history (deployments)')
+    .argument('[args...]', 'TYPE NAME... or TYPE/NAME... (a TYPE alone: all of them)')
+    .option('--revision <n>', 'the details, with the pod template, of this revision')
+    .option('-l, --selector <selector>', 'the objects matching this label selector')
+    .exitOverride()
+    .action(
+      action(async (cmd, args: string[], o: Record<string, unknown>) =>
+        rolloutHistory(context(cmd), args, { ...(o.revision !== undefined ? { revision: o.revision as string } : {}), ...(o.selector !== undefined ? { selector: o.selector as string } : {}) }),
+      ),
+    );
+  rollout
+    .command('undo')
+    .description('Undo a previous rollout (deployments)')
+    .argument('[args...]', 'TYPE NAME... or TYPE/NAME... (a TYPE alone: all of them)')
+    .option('--to-revision <n>', 'the revision to roll back to (default 0: the previous one)')
+    .option('-l, --selector <selector>', 'the objects matching this label selector')
+    .exitOverride()
+    .action(
+      action(async (cmd, args: string[], o: Record<string, unknown>) =>
+        rolloutUndo(context(cmd), args, { ...(o.toRevision !== undefined ? { toRevision: o.toRevision as string } : {}), ...(o.selector !== undefined ? { selector: o.selector as string } : {}) }),
+      ),
+    );
+  for (const [name, fn, description] of [
+    ['restart', rolloutRestart, 'Restart a resource: a new rollout of every pod (deployments, daemonsets, statefulsets)'],
+    ['pause', rolloutPause, 'Mark the provided resource as paused (deployments)'],
+    ['resume', rolloutResume, 'Resume a paused resource (deployments)'],
+  ] as const) {
+    rollout
+      .command(name)
+      .description(description)
+      .argument('[args...]', 'TYPE NAME... or TYPE/NAME... (a TYPE alone: all of them)')
+      .option('-l, --selector <selector>', 'the objects matching this label selector')
+      .exitOverride()
+      .action(action(async (cmd, args: string[], o: Record<string, unknown>) => fn(context(cmd), args, o.selector !== undefined ? { selector: o.selector as string } : {})));
+  }
 
   sub('api-resources', 'Print the supported API resources on the server')
     .option('-o, --output <format>', 'wide|name')

@@ -1,4 +1,4 @@
-import { formatRFC1123Z, humanDuration, since } from './time';
+import { formatRFC1123Z, formatRFC3339, humanDuration, since } from './time';
 
 describe('humanDuration (Kubernetes duration.HumanDuration)', () => {
   test.each([
@@ -36,5 +36,13 @@ describe('humanDuration (Kubernetes duration.HumanDuration)', () => {
   test('RFC 1123 with a numeric zone, as describe prints times', () => {
     expect(formatRFC1123Z('2024-05-01T12:03:04Z', false)).toBe('Wed, 01 May 2024 12:03:04 +0000');
     expect(formatRFC1123Z(undefined, false)).toBe('Mon, 01 Jan 0001 00:00:00 +0000');
+  });
+
+  test('RFC 3339 as Go formats time.Now(): Z in UTC, a numeric offset in the local zone', () => {
+    const ms = Date.parse('2024-05-01T12:03:04.567Z');
+    expect(formatRFC3339(ms, false)).toBe('2024-05-01T12:03:04Z');
+    const local = formatRFC3339(ms, true);
+    expect(local).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
+    expect(Date.parse(local)).toBe(Date.parse('2024-05-01T12:03:04Z'));
   });
 });

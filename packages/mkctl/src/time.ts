@@ -67,3 +67,17 @@ export function formatRFC1123Z(ts: string | undefined | null, local: boolean): s
     `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} ${sign}${pad2(Math.trunc(abs / 60))}${pad2(abs % 60)}`
   );
 }
+
+/**
+ * Go's `time.Now().Format(time.RFC3339)`: `2024-05-01T12:00:00Z` in UTC, `2024-05-01T14:00:00+02:00`
+ * in the local zone (seconds, no fraction).
+ */
+export function formatRFC3339(ms: number, local: boolean): string {
+  const offsetMin = local ? -new Date(ms).getTimezoneOffset() : 0;
+  const d = new Date(ms + offsetMin * 60_000);
+  const date = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+  const time = `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+  if (offsetMin === 0) return `${date}T${time}Z`;
+  const abs = Math.abs(offsetMin);
+  return `${date}T${time}${offsetMin < 0 ? '-' : '+'}${pad2(Math.trunc(abs / 60))}:${pad2(abs % 60)}`;
+}

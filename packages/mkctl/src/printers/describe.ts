@@ -53,26 +53,39 @@ export interface DescribeSettings {
   localTime: boolean;
 }
 
-/** kubectl's PrefixWriter: text at an indentation level of two spaces per level. */
+/**
+ * kubectl's PrefixWriter: text at an indentation level of two spaces per level, aligned by
+ * describe's tabwriter — or, with `aligned` false, with its tabs left as they are (kubectl's bare
+ * `describe.NewPrefixWriter(buf)`, as `rollout history --revision` prints a pod template).
+ */
 export class PrefixWriter {
   private text = '';
-  private readonly tw = TabWriter.forDescribe((s) => (this.text += s));
+  private readonly tw: TabWriter | undefined;
+
+  constructor(aligned = true) {
+    this.tw = aligned ? TabWriter.forDescribe((s) => (this.text += s)) : undefined;
+  }
 
   write(level: number, text: string): void {
-    this.tw.write('  '.repeat(level) + text);
+    this.emit('  '.repeat(level) + text);
   }
 
   writeLine(text: string): void {
-    this.tw.write(`${text}\n`);
+    this.emit(`${text}\n`);
   }
 
   flush(): void {
-    this.tw.flush();
+    this.tw?.flush();
   }
 
   toString(): string {
-    this.tw.flush();
+    this.tw?.flush();
     return this.text;
+  }
+
+  private emit(text: string): void {
+    if (this.tw) this.tw.write(text);
+    else this.text += text;
   }
 }
 
@@ -431,6 +444,16 @@ function describePodTemplate(template: PodTemplateSpec | undefined, w: PrefixWri
   if (spec.priorityClassName) w.write(L1, `Priority Class Name:\t${spec.priorityClassName}\n`);
   printLabelsMultiline(w, '  Node-Selectors', spec.nodeSelector);
   printTolerationsMultiline(w, '  Tolerations', spec.tolerations);
+}
+
+/**
+ * A pod template as `rollout history --revision=N` and `rollout undo --dry-run` print it: kubectl's
+ * DescribePodTemplate through a bare PrefixWriter (tabs not aligned).
+ */
+export function podTemplateText(template: PodTemplateSpec | undefined, s: DescribeSettings): string {
+  const w = new PrefixWriter(false);
+  describePodTemplate(template, w, s);
+  return w.toString();
 }
 
 function controlledBy(obj: KubeObject): string {
