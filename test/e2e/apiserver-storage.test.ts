@@ -133,7 +133,8 @@ type Outcome = { key: string; value: string; result: 'ok'; revision: number } | 
 
 /**
  * Kills (SIGKILL) or hangs (SIGSTOP) member `victim` while a client that is using it runs a watch,
- * readers and writers, then checks: every read succeeded; every write succeeded or reported an
+ * readers and writers, then checks: reads go on (failing only as unavailable while there is no
+ * leader); every write succeeded or reported an
  * unknown outcome (never a wrong answer such as KeyExists from a re-sent create); the watch
  * delivered exactly the store's history (the same events as a fresh watch on a survivor), each
  * revision once, in order. Then the victim runs again (restarted, or SIGCONT).
@@ -225,8 +226,10 @@ async function faultDuringTraffic(cluster: Cluster, victim: number, label: strin
         if (o.result === 'not-applied') expect(ev).toBeUndefined();
       }
       expect(truth.changes.filter((e) => e.key !== `${prefix}marker`).every((e) => e.type === 'put' && e.version === 1)).toBe(true);
-      // Reads never failed: they moved to the survivors.
-      expect(readErrors).toEqual([]);
+      // Reads moved to the survivors. A linearizable read needs a leader, so while the survivors
+      // elect one (longer on a loaded machine than a read's deadline) a read may fail — but only
+      // as "unavailable", never with a wrong answer; and reads went on afterwards (above).
+      expect(readErrors.filter((e) => !e.startsWith('StoreUnavailableError: '))).toEqual([]);
       expect(client.currentEndpoint).not.toBe(cluster.address(victim));
       const unknown = outcomes.filter((o) => o.result === 'unknown');
       // Some of the writes in flight at the kill may have been applied: the client said so.

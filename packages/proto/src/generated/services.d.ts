@@ -79,6 +79,7 @@ export declare const services: {
     readonly Peer: {
       readonly LeaseRenew: MethodDescriptor<typeof etcdserverpb.LeaseKeepAliveRequest, typeof etcdserverpb.LeaseKeepAliveResponse, false, false>;
       readonly LeaseTimeToLive: MethodDescriptor<typeof etcdserverpb.LeaseTimeToLiveRequest, typeof etcdserverpb.LeaseTimeToLiveResponse, false, false>;
+      readonly MemberRemove: MethodDescriptor<typeof etcdserverpb.MemberRemoveRequest, typeof etcdserverpb.MemberRemoveResponse, false, false>;
       readonly Members: MethodDescriptor<typeof etcdserverpb.MemberListRequest, typeof etcdserverpb.MemberListResponse, false, false>;
       readonly Raft: MethodDescriptor<typeof mkstorepb.RaftBatch, typeof mkstorepb.RaftAck, true, false>;
     };

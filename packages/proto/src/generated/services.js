@@ -386,6 +386,13 @@ exports.services = {
         requestType: $protos.etcdserverpb.LeaseTimeToLiveRequest,
         responseType: $protos.etcdserverpb.LeaseTimeToLiveResponse,
       },
+      MemberRemove: {
+        path: '/mkstorepb.Peer/MemberRemove',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.etcdserverpb.MemberRemoveRequest,
+        responseType: $protos.etcdserverpb.MemberRemoveResponse,
+      },
       Members: {
         path: '/mkstorepb.Peer/Members',
         requestStream: false,

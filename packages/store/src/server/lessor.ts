@@ -1,8 +1,5 @@
-import * as grpc from '@grpc/grpc-js';
-import { ServiceClient, ServiceImplementation, etcdserverpb, makeClientConstructor, services, unaryCall } from '@mk/proto';
+import { ServiceClient, ServiceImplementation, etcdserverpb, services, unaryCall } from '@mk/proto';
 import { Clock, Logger } from '@mk/shared';
-import { PEER_CHANNEL_OPTIONS } from '../transport/peer-transport';
-import { hostPort } from '../urls';
 import { Errors, toServiceError } from './errors';
 import type { StoreServer } from './store-server';
 
@@ -10,7 +7,6 @@ import type { StoreServer } from './store-server';
 const EXPIRY_CHECK_MS = 500;
 
 type PeerClient = ServiceClient<typeof services.mkstorepb.Peer>;
-const PeerClientCtor = makeClientConstructor(services.mkstorepb.Peer);
 
 /**
  * Lease expiry, decided by the leader alone (like etcd): it keeps each lease's deadline in memory,
@@ -23,7 +19,6 @@ export class Lessor {
   private readonly revoking = new Set<number>();
   private leading = false;
   private cancelCheck: () => void = () => {};
-  private readonly peerClients = new Map<string, PeerClient>();
   readonly minTtlSec: number;
 
   constructor(
@@ -51,8 +46,6 @@ export class Lessor {
   stop(): void {
     this.leading = false;
     this.cancelCheck();
-    for (const c of this.peerClients.values()) c.close();
-    this.peerClients.clear();
   }
 
   private scheduleCheck(): void {
@@ -102,14 +95,7 @@ export class Lessor {
   }
 
   private leaderClient(): PeerClient {
-    const url = this.s.leaderPeerUrl();
-    if (!url) throw Errors.noLeader();
-    let c = this.peerClients.get(url);
-    if (!c) {
-      c = new PeerClientCtor(hostPort(url), grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
-      this.peerClients.set(url, c);
-    }
-    return c;
+    return this.s.leaderPeerClient();
   }
 
   private async renew(id: number): Promise<number> {

@@ -123,12 +123,7 @@ export function addClientServices(server: grpc.Server, s: StoreServer): void {
       if (!o.ok) throw o.error;
       return { header: s.header(), member: memberToPb(member), members: s.sm.members.list().map(memberToPb) };
     }),
-    MemberRemove: unary(async (req: etcdserverpb.MemberRemoveRequest) => {
-      if (!s.sm.members.has(req.ID)) throw Errors.memberNotFound();
-      const o = await s.proposeConfChange({ type: ConfChangeType.RemoveNode, nodeId: req.ID });
-      if (!o.ok) throw o.error;
-      return { header: s.header(), members: s.sm.members.list().map(memberToPb) };
-    }),
+    MemberRemove: unary(async (req: etcdserverpb.MemberRemoveRequest) => s.removeMember(req.ID)),
     MemberUpdate: unary(async (req: etcdserverpb.MemberUpdateRequest) => {
       const m = s.sm.members.get(req.ID);
       if (!m) throw Errors.memberNotFound();

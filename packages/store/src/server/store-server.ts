@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { etcdserverpb, makeClientConstructor, mkstorepb, services, unaryCall } from '@mk/proto';
-import { ConfChange, ProposalDroppedError, ReadState, SnapshotStatus, StateType } from '@mk/raft';
+import { ServiceClient, etcdserverpb, makeClientConstructor, mkstorepb, services, unaryCall } from '@mk/proto';
+import { ConfChange, ConfChangeType, ProposalDroppedError, ReadState, SnapshotStatus, StateType } from '@mk/raft';
 import { Clock, Logger, Rng } from '@mk/shared';
 import { StoreConfig } from '../config';
 import { clusterIdOf, idHex, memberIdOf } from '../cluster/member-id';
@@ -12,7 +12,7 @@ import { RaftNode } from '../raft-node';
 import { PEER_CHANNEL_OPTIONS, PeerTransport } from '../transport/peer-transport';
 import { hostPort } from '../urls';
 import { WatchHub } from '../watch/watch-hub';
-import { EtcdError, Errors, requireLeaderInterceptor } from './errors';
+import { EtcdError, Errors, requireLeaderInterceptor, toServiceError } from './errors';
 import { ApplyOutcome, StoreStateMachine, confChangeKey } from './state-machine';
 import { addClientServices } from './services';
 import { Lessor } from './lessor';
@@ -43,6 +43,7 @@ export class StoreServer {
   readonly memberId: number;
   readonly clusterId: number;
   private readonly waiters = new Map<string, Waiter>();
+  private readonly peerClients = new Map<string, ServiceClient<typeof services.mkstorepb.Peer>>();
   private nextRequestId: number;
   private readonly appliedWaiters: Array<{ index: number; resolve: () => void }> = [];
   private pendingReads: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
@@ -226,6 +227,12 @@ export class StoreServer {
     this.transport.serve(this.peerServer, {
       ...this.lessor.peerHandlers(),
       Members: (_call, callback) => callback(null, { header: this.header(), members: this.sm.members.list().map(memberToPb) }),
+      MemberRemove: (call, callback) => {
+        this.removeMember(call.request.ID).then(
+          (res) => callback(null, res),
+          (e: unknown) => callback(toServiceError(e)),
+        );
+      },
     });
     for (const url of this.cfg.listenPeerUrls) await bind(this.peerServer, url);
     const limits = {
@@ -300,6 +307,8 @@ export class StoreServer {
     this.peerServer?.forceShutdown();
     await this.node.stop();
     this.transport.close();
+    for (const c of this.peerClients.values()) c.close();
+    this.peerClients.clear();
     for (const [key, w] of this.waiters) {
       w.timer();
       w.resolve({ ok: false, error: Errors.stopped() });
@@ -456,6 +465,35 @@ export class StoreServer {
         w.resolve();
       }
     }
+  }
+
+  /** A Peer client to the current leader (kept per URL), for requests only the leader serves. */
+  leaderPeerClient(): ServiceClient<typeof services.mkstorepb.Peer> {
+    const url = this.leaderPeerUrl();
+    if (!url) throw Errors.noLeader();
+    let c = this.peerClients.get(url);
+    if (!c) {
+      c = new PeerClientCtor(hostPort(url), grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+      this.peerClients.set(url, c);
+    }
+    return c;
+  }
+
+  /**
+   * Removes member `id` from the cluster and answers once that is applied here. A member asked to
+   * remove itself hands the request to the leader: Raft drops it from the configuration as soon as
+   * the change is in the leader's log, so it would never learn that the change committed.
+   */
+  async removeMember(id: number): Promise<etcdserverpb.MemberRemoveResponse.$Properties> {
+    if (!this.sm.members.has(id)) throw Errors.memberNotFound();
+    if (id === this.memberId && !this.node.isLeader()) {
+      const c = this.leaderPeerClient();
+      const res = await unaryCall(c.MemberRemove.bind(c), { ID: id }, { callOptions: { deadline: Date.now() + requestTimeoutMs(this.cfg) } });
+      return { ...res, header: this.header() };
+    }
+    const o = await this.proposeConfChange({ type: ConfChangeType.RemoveNode, nodeId: id });
+    if (!o.ok) throw o.error;
+    return { header: this.header(), members: this.sm.members.list().map(memberToPb) };
   }
 
   leaderPeerUrl(): string | undefined {
