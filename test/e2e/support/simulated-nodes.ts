@@ -4,7 +4,7 @@
  *  - Each node is a Node object (Ready, with a heartbeat posted every `statusEveryMs`) and a Lease
  *    in kube-node-lease renewed every `leaseRenewMs`, like a kubelet's.
  *  - Pending pods are bound to the live, untainted nodes round-robin (a toy scheduler: no
- *    resources, no affinity; the real one is mk-scheduler).
+ *    resources, no affinity), unless `bindPods: false` leaves that to a real mk-scheduler.
  *  - A pod bound to a live node becomes Running and Ready with an IP from the node's pod CIDR
  *    after `readyDelayMs`; a pod being deleted on a live node is finished (deleted with grace 0)
  *    after `finishDeletionMs`, as a kubelet does once its containers stopped.
@@ -23,6 +23,8 @@ export interface SimulatedNodesOptions {
   finishDeletionMs?: number;
   leaseRenewMs?: number;
   statusEveryMs?: number;
+  /** Bind pending pods here (a toy scheduler); false when a real mk-scheduler runs. Default true. */
+  bindPods?: boolean;
 }
 
 interface SimNode {
@@ -50,7 +52,7 @@ export class SimulatedNodes {
   private readonly o: Required<Omit<SimulatedNodesOptions, 'servers' | 'names'>>;
 
   private constructor(opts: SimulatedNodesOptions) {
-    this.o = { readyDelayMs: 300, finishDeletionMs: 100, leaseRenewMs: 1000, statusEveryMs: 2000, ...opts };
+    this.o = { readyDelayMs: 300, finishDeletionMs: 100, leaseRenewMs: 1000, statusEveryMs: 2000, bindPods: true, ...opts };
     this.client = new ApiClient({ servers: opts.servers, timeoutMs: 5000 });
     this.pods = new Informer<Pod>(this.client.resource<Pod>('pods'), { clock: systemClock, name: 'sim-pods' });
     this.nodeInformer = new Informer<Node>(this.client.resource<Node>('nodes'), { clock: systemClock, name: 'sim-nodes' });
@@ -183,7 +185,7 @@ export class SimulatedNodes {
       const phase = pod.status?.phase;
       if (phase === 'Succeeded' || phase === 'Failed') continue;
       if (!nodeName) {
-        if (pod.metadata.deletionTimestamp) continue;
+        if (pod.metadata.deletionTimestamp || !this.o.bindPods) continue;
         const target = this.pickNode();
         if (target) this.act(key, () => this.bind(pod, target));
         continue;
