@@ -1,0 +1,1 @@
+// @mk/kubelet (DESIGN.md, "Controllers, scheduler, node agents"): the pure pod-sync core first; the Docker adapter and daemon come with step 5.
