@@ -1,0 +1,146 @@
+/**
+ * The container runtime as the kubelet sees it (DESIGN.md, kubelet). The Docker adapter (step 5)
+ * implements it; the pure core and its tests use testing/fake-runtime.ts.
+ */
+
+/** Labels every sandbox and container carries, so a restarted kubelet finds and adopts them. */
+export const LABEL_POD_UID = 'io.mk.pod.uid';
+export const LABEL_POD_NAME = 'io.mk.pod.name';
+export const LABEL_POD_NAMESPACE = 'io.mk.pod.namespace';
+export const LABEL_CONTAINER_NAME = 'io.mk.container.name';
+export const LABEL_ATTEMPT = 'io.mk.container.attempt';
+
+export interface PodRef {
+  uid: string;
+  name: string;
+  namespace: string;
+}
+
+export type SandboxState = 'ready' | 'notready';
+
+/** The pause container holding a pod's network namespace and IP. */
+export interface RuntimeSandbox {
+  id: string;
+  pod: PodRef;
+  state: SandboxState;
+  /** The pod's IP inside the node's pod CIDR; absent when not ready. */
+  ip?: string;
+  /** ms since the epoch. */
+  createdAt: number;
+  labels: Record<string, string>;
+}
+
+export interface SandboxConfig {
+  pod: PodRef;
+  hostname?: string;
+  hostNetwork?: boolean;
+  labels?: Record<string, string>;
+}
+
+export type RuntimeContainerState = 'created' | 'running' | 'exited';
+
+/** The runtime's view of one container. Times are ms since the epoch. */
+export interface RuntimeContainer {
+  id: string;
+  /** The container's name in the pod spec. */
+  name: string;
+  podUid: string;
+  sandboxId: string;
+  state: RuntimeContainerState;
+  exitCode?: number;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** 0 for the first run, +1 for every restart. */
+  attempt: number;
+  image: string;
+  imageId?: string;
+  labels: Record<string, string>;
+}
+
+export interface ContainerMount {
+  hostPath: string;
+  containerPath: string;
+  readOnly?: boolean;
+}
+
+export interface ContainerConfig {
+  pod: PodRef;
+  sandboxId: string;
+  name: string;
+  attempt: number;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: Record<string, string>;
+  workingDir?: string;
+  mounts?: ContainerMount[];
+  /** CPU limit in millicores. */
+  cpuMillis?: number;
+  memoryBytes?: number;
+  tty?: boolean;
+  stdin?: boolean;
+  labels?: Record<string, string>;
+}
+
+export interface ContainerFilter {
+  podUid?: string;
+  name?: string;
+  state?: RuntimeContainerState;
+}
+
+export interface ExecOptions {
+  command: string[];
+  tty?: boolean;
+  stdin?: boolean;
+  /** Gives up (rejects) after this many ms. */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  tailLines?: number;
+  sinceMs?: number;
+  timestamps?: boolean;
+}
+
+/** Everything the kubelet asks of a container runtime. Every method may reject. */
+export interface ContainerRuntime {
+  createSandbox(config: SandboxConfig): Promise<RuntimeSandbox>;
+  stopSandbox(id: string): Promise<void>;
+  removeSandbox(id: string): Promise<void>;
+  listSandboxes(filter?: { podUid?: string }): Promise<RuntimeSandbox[]>;
+
+  createContainer(config: ContainerConfig): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceSeconds`. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  listContainers(filter?: ContainerFilter): Promise<RuntimeContainer[]>;
+  /** Undefined when there is no such container. */
+  inspectContainer(id: string): Promise<RuntimeContainer | undefined>;
+
+  imagePresent(image: string): Promise<boolean>;
+  pullImage(image: string): Promise<void>;
+
+  exec(id: string, options: ExecOptions): Promise<ExecResult>;
+  /** The log as lines; with `follow`, the iterator keeps going until the container exits. */
+  logs(id: string, options?: LogOptions): AsyncIterable<string>;
+}
+
+/** The labels a container of `pod` carries. */
+export function containerLabels(pod: PodRef, name: string, attempt: number): Record<string, string> {
+  return {
+    [LABEL_POD_UID]: pod.uid,
+    [LABEL_POD_NAME]: pod.name,
+    [LABEL_POD_NAMESPACE]: pod.namespace,
+    [LABEL_CONTAINER_NAME]: name,
+    [LABEL_ATTEMPT]: String(attempt),
+  };
+}
