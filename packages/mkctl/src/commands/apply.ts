@@ -13,7 +13,7 @@ import { CliError, isConnectionError, withSource } from '../errors';
 import { manifestErrorText, readManifests } from '../manifests';
 import { LAST_APPLIED } from '../printers/describe';
 import { infoOf, objectName } from '../resources';
-import { FAILED, guarded, OK, printError } from './common';
+import { finish, guarded } from './common';
 
 export interface ApplyOptions {
   filename?: string[];
@@ -141,7 +141,6 @@ export async function apply(ctx: CommandContext, opts: ApplyOptions): Promise<nu
       }
     }
     if (objects === 0 && errors.length === 0) throw new CliError('no objects passed to apply');
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }

@@ -8,7 +8,7 @@ import { CliError, isConnectionError, withSource } from '../errors';
 import { manifestErrorText, readManifests } from '../manifests';
 import { infoOf, objectName, resolveType } from '../resources';
 import { dryRunSuffix, parseDryRun, placeInNamespace, withLastApplied } from './apply';
-import { FAILED, guarded, OK, printError } from './common';
+import { finish, guarded, OK } from './common';
 
 export interface CreateOptions {
   filename?: string[];
@@ -48,8 +48,7 @@ export async function createFromFiles(ctx: CommandContext, opts: CreateOptions):
       }
     }
     if (objects === 0 && errors.length === 0) throw new CliError('no objects passed to create');
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }
 

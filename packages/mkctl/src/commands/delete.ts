@@ -11,7 +11,7 @@ import { CliError, isConnectionError } from '../errors';
 import { manifestErrorText, readManifests } from '../manifests';
 import { infoOf, kindString, objectName, parseResourceArgs } from '../resources';
 import { humanDuration } from '../time';
-import { FAILED, guarded, namespaceFor, OK, printError } from './common';
+import { finish, guarded, namespaceFor } from './common';
 import { noResourcesMessage } from './get';
 
 export interface DeleteCommandOptions {
@@ -169,7 +169,6 @@ export async function deleteCommand(ctx: CommandContext, args: readonly string[]
       }
     }
 
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }

@@ -50,7 +50,7 @@ import {
   type PodCounts,
 } from '../printers/describe';
 import { parseResourceArgs } from '../resources';
-import { FAILED, guarded, namespaceFor, OK, printError, withType } from './common';
+import { FAILED, finish, guarded, namespaceFor, withType } from './common';
 import { noResourcesMessage } from './get';
 
 export interface DescribeOptions {
@@ -242,7 +242,6 @@ export async function describe(ctx: CommandContext, args: readonly string[], opt
       if (requests.some((r) => r.names.length > 0)) throw new CliError('no objects passed to describe');
       ctx.err.write(noResourcesMessage(ctx, all, requests.map((r) => r.info)));
     }
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }

@@ -11,7 +11,7 @@ import { type OutputFormat, parseOutput, printObjects, toJson, toYaml } from '..
 import { ResourceTable } from '../printers/table';
 import { infoOf, objectName, parseResourceArgs, type ResourceRequest } from '../resources';
 import { TabWriter } from '../tabwriter';
-import { FAILED, guarded, namespaceFor, OK, printError, withType } from './common';
+import { FAILED, finish, guarded, namespaceFor, OK, printError, withType } from './common';
 
 export interface GetOptions {
   output?: string;
@@ -118,8 +118,7 @@ export async function get(ctx: CommandContext, args: readonly string[], opts: Ge
         ctx.out.write(printObjects(format, items, single));
       }
     }
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }
 

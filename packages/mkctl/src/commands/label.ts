@@ -7,7 +7,7 @@ import { isQualifiedName, isValidLabelValue, type KubeObject } from '@mk/api';
 import type { CommandContext } from '../context';
 import { CliError, isConnectionError } from '../errors';
 import { objectName, parseResourceArgs } from '../resources';
-import { FAILED, guarded, namespaceFor, OK, printError } from './common';
+import { finish, guarded, namespaceFor, tryEach } from './common';
 
 export interface LabelOptions {
   overwrite?: boolean;
@@ -75,13 +75,10 @@ async function run(ctx: CommandContext, field: Field, args: readonly string[], o
         continue;
       }
       for (const name of names) {
-        try {
+        await tryEach(errors, async () => {
           const o = await ctx.client.get(info.resource, ns, name);
           objects.push({ ...o, kind: o.kind || info.kind });
-        } catch (e) {
-          if (isConnectionError(e)) throw e;
-          errors.push(e);
-        }
+        });
       }
     }
 
@@ -127,8 +124,7 @@ async function run(ctx: CommandContext, field: Field, args: readonly string[], o
       else msg = !opts.overwrite && Object.keys(next).length < Object.keys(current).length ? 'unlabeled' : 'labeled';
       ctx.out.write(opts.output === 'name' ? `${objectName(info, name)}\n` : `${objectName(info, name)} ${msg}\n`);
     }
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }
 

@@ -17,7 +17,7 @@ import { podTemplateText } from '../printers/describe';
 import { objectName, parseResourceArgs } from '../resources';
 import { tabulate } from '../tabwriter';
 import { formatRFC3339, parseTime } from '../time';
-import { FAILED, guarded, namespaceFor, OK, printError } from './common';
+import { finish, guarded, namespaceFor, OK, tryEach } from './common';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
@@ -55,12 +55,9 @@ async function selectTargets(ctx: CommandContext, args: readonly string[], selec
       continue;
     }
     for (const name of names) {
-      try {
+      await tryEach(errors, async () => {
         out.push({ info, obj: await ctx.client.get(info.resource, ns, name) });
-      } catch (e) {
-        if (isConnectionError(e)) throw e;
-        errors.push(e);
-      }
+      });
     }
   }
   return out;
@@ -179,18 +176,14 @@ export async function rolloutHistory(ctx: CommandContext, args: readonly string[
     if (revision < 0) throw new CliError(`revision must be a positive integer: ${revision}`);
     const errors: unknown[] = [];
     for (const { info, obj } of await selectTargets(ctx, args, opts.selector, errors)) {
-      try {
+      await tryEach(errors, async () => {
         if (info.kind !== 'Deployment') throw new CliError(`no history viewer has been implemented for ${JSON.stringify(groupKind(info))}`);
         const text = await deploymentHistory(ctx, obj as Deployment, revision);
         const withRevision = revision > 0 ? `with revision #${revision}` : '';
         ctx.out.write(`${objectName(info, obj.metadata.name ?? '')} ${withRevision}\n${text}\n`);
-      } catch (e) {
-        if (isConnectionError(e)) throw e;
-        errors.push(e);
-      }
+      });
     }
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }
 
@@ -262,17 +255,13 @@ export async function rolloutUndo(ctx: CommandContext, args: readonly string[], 
     if (args.length === 0) throw new CliError('required resource not specified');
     const errors: unknown[] = [];
     for (const { info, obj } of await selectTargets(ctx, args, opts.selector, errors)) {
-      try {
+      await tryEach(errors, async () => {
         if (info.kind !== 'Deployment') throw new CliError(`no rollbacker has been implemented for ${JSON.stringify(groupKind(info))}`);
         const result = await rollbackDeployment(ctx, obj as Deployment, to);
         ctx.out.write(`${objectName(info, obj.metadata.name ?? '')} ${result}\n`);
-      } catch (e) {
-        if (isConnectionError(e)) throw e;
-        errors.push(e);
-      }
+      });
     }
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }
 
@@ -315,8 +304,7 @@ async function patchEach(ctx: CommandContext, args: readonly string[], opts: Rol
         errors.push(new CliError(`failed to patch: ${messageOf(e)}`));
       }
     }
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }
 

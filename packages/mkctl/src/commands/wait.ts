@@ -9,7 +9,7 @@ import type { CommandContext } from '../context';
 import { CliError, isConnectionError } from '../errors';
 import { JsonPath } from '../printers/jsonpath';
 import { objectName, parseResourceArgs } from '../resources';
-import { FAILED, guarded, namespaceFor, OK, printError } from './common';
+import { FAILED, finish, guarded, namespaceFor, OK } from './common';
 import { parseDuration } from './delete';
 
 const POLL_MS = 500;
@@ -112,8 +112,7 @@ export async function wait(ctx: CommandContext, args: readonly string[], opts: W
         if ((await sleep(ctx, Math.min(POLL_MS, Math.max(1, deadline - ctx.clock.now())))) === 'interrupted') return FAILED;
       }
     }
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }
 

@@ -5,9 +5,9 @@
  */
 import type { Container, CronJob, Deployment, KubeObject, Pod, PodTemplateSpec, ResourceInfo, Service, ServiceType } from '@mk/api';
 import type { CommandContext } from '../context';
-import { CliError, isConnectionError } from '../errors';
+import { CliError } from '../errors';
 import { objectName, parseResourceArgs, resolveType } from '../resources';
-import { FAILED, guarded, namespaceFor, OK, printError } from './common';
+import { FAILED, finish, guarded, namespaceFor, OK, printError, tryEach } from './common';
 
 /** The objects named by `TYPE NAME…`, `TYPE/NAME…` or `TYPE -l SELECTOR`. */
 async function select(ctx: CommandContext, args: readonly string[], selector: string | undefined, errors: unknown[]): Promise<{ info: ResourceInfo; obj: KubeObject }[]> {
@@ -22,12 +22,9 @@ async function select(ctx: CommandContext, args: readonly string[], selector: st
       continue;
     }
     for (const name of names) {
-      try {
+      await tryEach(errors, async () => {
         out.push({ info, obj: await ctx.client.get(info.resource, ns, name) });
-      } catch (e) {
-        if (isConnectionError(e)) throw e;
-        errors.push(e);
-      }
+      });
     }
   }
   return out;
@@ -59,16 +56,12 @@ export async function scale(ctx: CommandContext, args: readonly string[], opts: 
         errors.push(new CliError(`Expected replicas to be ${opts.currentReplicas}, was ${current}`));
         continue;
       }
-      try {
+      await tryEach(errors, async () => {
         await ctx.client.patch(info.resource, obj.metadata.namespace ?? '', name, { spec: { replicas } });
         ctx.out.write(`${objectName(info, name)} scaled\n`);
-      } catch (e) {
-        if (isConnectionError(e)) throw e;
-        errors.push(e);
-      }
+      });
     }
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }
 
@@ -194,15 +187,11 @@ export async function setImage(ctx: CommandContext, args: readonly string[], opt
         : info.kind === 'CronJob'
           ? { spec: { jobTemplate: { spec: { template: { spec: { containers: updated } } } } } }
           : { spec: { template: { spec: { containers: updated } } } };
-      try {
+      await tryEach(errors, async () => {
         await ctx.client.patch(info.resource, obj.metadata.namespace ?? '', name, patch);
         ctx.out.write(`${objectName(info, name)} image updated\n`);
-      } catch (e) {
-        if (isConnectionError(e)) throw e;
-        errors.push(e);
-      }
+      });
     }
-    for (const e of errors) printError(ctx, e);
-    return errors.length > 0 ? FAILED : OK;
+    return finish(ctx, errors);
   });
 }
