@@ -92,7 +92,7 @@ export class ApiServer {
             { name: 'store', check: async () => void (await this.o.store.currentRevision()) },
             { name: 'watch-caches', check: () => this.checkCaches() },
           ],
-          json: { '/version': () => ({ gitVersion: API_SERVER_VERSION, platform: `${process.platform}/${process.arch}`, store: this.o.storeDescription }) },
+          json: { '/version': () => this.versionInfo() },
         }),
       );
       this.httpPort = await listenHttp(hs, host, port);
