@@ -30,10 +30,21 @@ export interface RuntimeSandbox {
   labels: Record<string, string>;
 }
 
+/** The resolv.conf a pod gets (Kubernetes' ClusterFirst DNS policy). */
+export interface SandboxDns {
+  servers: string[];
+  searches: string[];
+  options: string[];
+}
+
 export interface SandboxConfig {
   pod: PodRef;
   hostname?: string;
+  /** Share the node's network namespace instead of getting a pod IP. */
   hostNetwork?: boolean;
+  /** The runtime's pod network the sandbox joins (Docker: a bridge network); the runtime's default when absent. */
+  network?: string;
+  dns?: SandboxDns;
   labels?: Record<string, string>;
 }
 
@@ -103,6 +114,42 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** One piece of an exec session's or a log's output. */
+export interface OutputChunk {
+  /** 1 = stdout, 2 = stderr (with a tty everything is stdout). */
+  stream: 1 | 2;
+  data: Buffer;
+}
+
+export interface ExecStreamOptions {
+  command: string[];
+  tty?: boolean;
+  /** Open the process's stdin; `write`/`closeInput` feed it. */
+  stdin?: boolean;
+}
+
+/** A running exec (`mkctl exec`): output as it comes, input when asked for, and its exit code. */
+export interface ExecSession {
+  output: AsyncIterable<OutputChunk>;
+  write(data: Buffer): void;
+  closeInput(): void;
+  resize?(rows: number, cols: number): Promise<void>;
+  /** Resolves once the process ended (after the last output chunk). */
+  exitCode: Promise<number>;
+  /** Stops reading; the process itself may keep running (as with docker exec). */
+  cancel(): void;
+}
+
+/** Resource use of one container at one moment. */
+export interface ContainerStats {
+  /** ms since the epoch. */
+  timestamp: number;
+  /** Cumulative CPU time used, in nanoseconds (rates come from two samples). */
+  cpuUsageNanos: number;
+  /** Working set: memory in use minus inactive page cache, in bytes. */
+  memoryWorkingSetBytes: number;
+}
+
 export interface LogOptions {
   follow?: boolean;
   tailLines?: number;
@@ -129,9 +176,14 @@ export interface ContainerRuntime {
   imagePresent(image: string): Promise<boolean>;
   pullImage(image: string): Promise<void>;
 
+  /** Runs a command to completion and buffers its output (probes). */
   exec(id: string, options: ExecOptions): Promise<ExecResult>;
+  /** Starts an interactive command (`mkctl exec`). */
+  execStream(id: string, options: ExecStreamOptions): Promise<ExecSession>;
   /** The log as lines; with `follow`, the iterator keeps going until the container exits. */
   logs(id: string, options?: LogOptions): AsyncIterable<string>;
+  /** Undefined when the container is not running. */
+  stats(id: string): Promise<ContainerStats | undefined>;
 }
 
 /** The labels a container of `pod` carries. */

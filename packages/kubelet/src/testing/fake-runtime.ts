@@ -5,7 +5,11 @@ import {
   type ContainerConfig,
   type ContainerFilter,
   type ContainerRuntime,
+  type ContainerStats,
   type ExecOptions,
+  type ExecSession,
+  type ExecStreamOptions,
+  type OutputChunk,
   type ExecResult,
   type LogOptions,
   type RuntimeContainer,
@@ -136,6 +140,58 @@ export class FakeRuntime implements ContainerRuntime {
     const c = this.mustGet(id);
     if (c.state !== 'running') throw new Error(`container ${id} is not running`);
     return { exitCode: 0, stdout: '', stderr: '' };
+  }
+
+  async execStream(id: string, options: ExecStreamOptions): Promise<ExecSession> {
+    this.calls.push(`execStream ${id} ${options.command.join(' ')}`);
+    const c = this.mustGet(id);
+    if (c.state !== 'running') throw new Error(`container ${id} is not running`);
+    // Echoes its input to stdout, then exits 0 once the input is closed (or at once without stdin).
+    const chunks: OutputChunk[] = [];
+    let wake: (() => void) | undefined;
+    let closed = options.stdin !== true;
+    let exit!: (code: number) => void;
+    const exitCode = new Promise<number>((resolve) => (exit = resolve));
+    if (closed) exit(0);
+    async function* output(): AsyncIterable<OutputChunk> {
+      for (;;) {
+        const next = chunks.shift();
+        if (next !== undefined) {
+          yield next;
+          continue;
+        }
+        if (closed) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    }
+    const poke = (): void => {
+      wake?.();
+      wake = undefined;
+    };
+    return {
+      output: output(),
+      write: (data) => {
+        chunks.push({ stream: 1, data });
+        poke();
+      },
+      closeInput: () => {
+        closed = true;
+        exit(0);
+        poke();
+      },
+      exitCode,
+      cancel: () => {
+        closed = true;
+        poke();
+      },
+    };
+  }
+
+  /** Stats per container id, set by the test. */
+  readonly statsById = new Map<string, ContainerStats>();
+
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    return this.containers.get(id)?.state === 'running' ? this.statsById.get(id) : undefined;
   }
 
   async *logs(id: string, options?: LogOptions): AsyncIterable<string> {

@@ -1,0 +1,2 @@
+// @mk/proxy: mk-proxy (DESIGN.md, "Controllers, scheduler, node agents").
+export {};
