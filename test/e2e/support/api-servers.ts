@@ -22,10 +22,19 @@ export class ApiServers {
   readonly home = mkdtempSync(path.join(tmpdir(), 'mk-apiserver-e2e-'));
   readonly configFile = path.join(this.home, 'config');
 
-  private constructor(private readonly storeEndpoints: string) {}
+  private constructor(
+    private readonly storeEndpoints: string,
+    /** The address the gRPC API listens on: loopback, or a netns bridge's host address for node agents in namespaces. */
+    readonly host: string,
+    private readonly extraArgs: string[],
+  ) {}
 
-  static async start(n: number, storeEndpoints: string): Promise<ApiServers> {
-    const s = new ApiServers(storeEndpoints);
+  static async start(
+    n: number,
+    storeEndpoints: string,
+    opts: { host?: string; extraArgs?: string[] } = {},
+  ): Promise<ApiServers> {
+    const s = new ApiServers(storeEndpoints, opts.host ?? '127.0.0.1', opts.extraArgs ?? []);
     for (let i = 1; i <= n; i++) s.servers.push({ name: `api${i}`, grpcPort: await freePort(), httpPort: await freePort() });
     for (const a of s.servers) s.launch(a);
     await Promise.all(s.servers.map((a) => s.waitReady(a)));
@@ -36,9 +45,10 @@ export class ApiServers {
   launch(a: ApiServerProcess): void {
     a.daemon = Daemon.start(a.name, MK_APISERVER, [
       '--etcd-servers', this.storeEndpoints,
-      '--listen', `127.0.0.1:${a.grpcPort}`,
+      '--listen', `${this.host}:${a.grpcPort}`,
       '--http-listen', `127.0.0.1:${a.httpPort}`,
       '--log-level', 'warn',
+      ...this.extraArgs,
     ]);
   }
 
@@ -60,7 +70,7 @@ export class ApiServers {
 
   /** `host:port,...` of the servers' gRPC API (mkctl --server, ApiClient servers). */
   addresses(which: ApiServerProcess[] = this.servers): string[] {
-    return which.map((a) => `127.0.0.1:${a.grpcPort}`);
+    return which.map((a) => `${this.host}:${a.grpcPort}`);
   }
 
   private writeConfig(): void {
