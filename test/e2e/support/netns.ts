@@ -188,9 +188,13 @@ async function usedRanges(): Promise<Array<[number, number]>> {
   return ranges;
 }
 
-/** The interfaces traffic leaves the machine through: those with a default route. */
-async function outsideInterfaces(): Promise<string[]> {
-  const out = await sh('ip', ['-4', '-o', 'route', 'show', 'table', 'all']);
+/**
+ * The interfaces traffic leaves the machine (or, given `ns`, that network namespace) through:
+ * those with a default route.
+ */
+export async function outsideInterfaces(ns?: string): Promise<string[]> {
+  const args = ['-4', '-o', 'route', 'show', 'table', 'all'];
+  const out = ns === undefined ? await sh('ip', args) : await inNs(ns, 'ip', args);
   const devs = new Set<string>();
   for (const line of out.split('\n')) {
     if (!/^(unicast\s+)?default\s/.test(line)) continue;
