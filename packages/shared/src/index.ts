@@ -5,3 +5,4 @@ export * from './errors';
 export * from './winston-logger';
 export * from './http-endpoints';
 export * from './duration';
+export * from './flag-parsers';

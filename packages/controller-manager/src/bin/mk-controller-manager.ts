@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { hostname } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { ApiClient, EventRecorder, LEADER_ELECTION_DEFAULTS, LeaderElector, loadClientConfig, parseServerList } from '@mk/client';
-import { createWinstonLogger, httpEndpoints, listenHttp, parseDuration, systemClock, type HttpEndpointsOptions } from '@mk/shared';
+import { boolFlag as bool, createWinstonLogger, durationFlag as duration, httpEndpoints, intFlag, listenHttp, systemClock, type HttpEndpointsOptions } from '@mk/shared';
 import type { Controller } from '../controller';
 import { NODE_IPAM_DEFAULTS } from '../controllers/node-ipam';
 import { NODE_LIFECYCLE_DEFAULTS } from '../controllers/node-lifecycle';
@@ -48,23 +48,7 @@ interface Flags {
   httpListen: string;
 }
 
-const duration = (flag: string) => (v: string) => {
-  try {
-    return parseDuration(v, { flag });
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-};
-const bool = (flag: string) => (v: string) => {
-  if (v === 'true' || v === '') return true;
-  if (v === 'false') return false;
-  throw new InvalidArgumentError(`${flag} must be true or false, got ${JSON.stringify(v)}`);
-};
-const positiveInt = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-};
+const positiveInt = (flag: string) => intFlag(flag, 1);
 
 function parseFlags(argv: string[]): Flags {
   const d = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);

@@ -9,10 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { hostname } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_SCHEDULER_NAME } from '@mk/api';
 import { ApiClient, EventRecorder, LEADER_ELECTION_DEFAULTS, loadClientConfig, parseServerList } from '@mk/client';
-import { createWinstonLogger, formatDuration, httpEndpoints, listenHttp, parseDuration, systemClock, systemRng } from '@mk/shared';
+import { boolFlag as bool, createWinstonLogger, durationFlag as duration, formatDuration, httpEndpoints, intFlag as intIn, listenHttp, parseListenAddress, systemClock, systemRng } from '@mk/shared';
 import { SchedulerDaemon } from '../daemon';
 import { SchedulerMetrics } from '../metrics';
 
@@ -37,38 +37,6 @@ interface Flags {
   apiTimeout: number;
   logLevel: string;
   httpListen: string;
-}
-
-function duration(flag: string) {
-  return (v: string): number => {
-    try {
-      return parseDuration(v, { flag });
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
-  };
-}
-
-function bool(flag: string) {
-  return (v: string): boolean => {
-    if (v === 'true' || v === '1') return true;
-    if (v === 'false' || v === '0') return false;
-    throw new InvalidArgumentError(`${flag} must be true or false, got ${JSON.stringify(v)}`);
-  };
-}
-
-function intIn(flag: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-
-function splitHostPort(v: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]*):(\d+)$/.exec(v);
-  if (!m) throw new InvalidArgumentError(`--http-listen must be host:port or '', got ${JSON.stringify(v)}`);
-  return { host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
 }
 
 async function main(): Promise<void> {
@@ -106,7 +74,7 @@ async function main(): Promise<void> {
     if (!(f.leaderElectRetryPeriod < f.leaderElectRenewDeadline)) throw new Error('--leader-elect-retry-period must be shorter than --leader-elect-renew-deadline');
     const env = f.mkconfig ? { ...process.env, MKCONFIG: f.mkconfig } : process.env;
     servers = loadClientConfig({ ...(f.server ? { servers: parseServerList(f.server) } : {}), ...(f.context ? { context: f.context } : {}), env }).servers;
-    listen = f.httpListen === '' ? undefined : splitHostPort(f.httpListen);
+    listen = f.httpListen === '' ? undefined : parseListenAddress('--http-listen', f.httpListen);
   } catch (e) {
     process.stderr.write(`mk-scheduler: ${(e as Error).message}\n`);
     process.exit(2);
