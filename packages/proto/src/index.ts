@@ -1,6 +1,6 @@
 /**
  * Wire formats generated from proto/ (see scripts/gen-proto.js): the messages of every package
- * (mk's raftpb, mkstorepb and mkapi; etcd v3.4's etcdserverpb, mvccpb, authpb), the gRPC service descriptors, and the
+ * (mk's raftpb, mkstorepb, mkapi and mkkubelet; etcd v3.4's etcdserverpb, mvccpb, authpb), the gRPC service descriptors, and the
  * helpers that serve and call those services with @grpc/grpc-js.
  *
  * 64-bit integers are plain numbers: `./runtime` configures protobufjs for that and must be
@@ -8,7 +8,7 @@
  */
 import './runtime';
 
-export { authpb, etcdserverpb, mkapi, mkstorepb, mvccpb, raftpb } from './generated/protos';
+export { authpb, etcdserverpb, mkapi, mkkubelet, mkstorepb, mvccpb, raftpb } from './generated/protos';
 export { services } from './generated/services';
 export type { MessageClass, MessageOf, MethodDescriptor, PropsOf, ServiceDescriptor } from './descriptor';
 export { serviceName } from './descriptor';

@@ -2913,6 +2913,414 @@ export namespace mkapi {
         }
         type $Shape = mkapi.APIResourceList.$Properties;
     }
+
+    interface IPodLogsRequest extends mkapi.PodLogsRequest.$Properties {
+    }
+
+    class PodLogsRequest {
+        constructor(properties?: mkapi.PodLogsRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        namespace: string;
+        name: string;
+        container: string;
+        follow: boolean;
+        previous: boolean;
+        tailLines?: (number|null);
+        sinceSeconds: number;
+        timestamps: boolean;
+        static create(properties: mkapi.PodLogsRequest.$Shape): mkapi.PodLogsRequest & mkapi.PodLogsRequest.$Shape;
+        static create(properties?: mkapi.PodLogsRequest.$Properties): mkapi.PodLogsRequest;
+        static encode(message: mkapi.PodLogsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.PodLogsRequest & mkapi.PodLogsRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace PodLogsRequest {
+        interface $Properties {
+            namespace?: (string|null);
+            name?: (string|null);
+            container?: (string|null);
+            follow?: (boolean|null);
+            previous?: (boolean|null);
+            tailLines?: (number|null);
+            sinceSeconds?: (number|null);
+            timestamps?: (boolean|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.PodLogsRequest.$Properties;
+    }
+
+    interface ILogChunk extends mkapi.LogChunk.$Properties {
+    }
+
+    class LogChunk {
+        constructor(properties?: mkapi.LogChunk.$Properties);
+        $unknowns?: Uint8Array[];
+        data: Uint8Array;
+        static create(properties: mkapi.LogChunk.$Shape): mkapi.LogChunk & mkapi.LogChunk.$Shape;
+        static create(properties?: mkapi.LogChunk.$Properties): mkapi.LogChunk;
+        static encode(message: mkapi.LogChunk.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.LogChunk & mkapi.LogChunk.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace LogChunk {
+        interface $Properties {
+            data?: (Uint8Array|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.LogChunk.$Properties;
+    }
+
+    interface ITerminalSize extends mkapi.TerminalSize.$Properties {
+    }
+
+    class TerminalSize {
+        constructor(properties?: mkapi.TerminalSize.$Properties);
+        $unknowns?: Uint8Array[];
+        rows: number;
+        cols: number;
+        static create(properties: mkapi.TerminalSize.$Shape): mkapi.TerminalSize & mkapi.TerminalSize.$Shape;
+        static create(properties?: mkapi.TerminalSize.$Properties): mkapi.TerminalSize;
+        static encode(message: mkapi.TerminalSize.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.TerminalSize & mkapi.TerminalSize.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace TerminalSize {
+        interface $Properties {
+            rows?: (number|null);
+            cols?: (number|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.TerminalSize.$Properties;
+    }
+
+    interface IExecStart extends mkapi.ExecStart.$Properties {
+    }
+
+    class ExecStart {
+        constructor(properties?: mkapi.ExecStart.$Properties);
+        $unknowns?: Uint8Array[];
+        namespace: string;
+        name: string;
+        container: string;
+        command: string[];
+        stdin: boolean;
+        tty: boolean;
+        static create(properties: mkapi.ExecStart.$Shape): mkapi.ExecStart & mkapi.ExecStart.$Shape;
+        static create(properties?: mkapi.ExecStart.$Properties): mkapi.ExecStart;
+        static encode(message: mkapi.ExecStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.ExecStart & mkapi.ExecStart.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace ExecStart {
+        interface $Properties {
+            namespace?: (string|null);
+            name?: (string|null);
+            container?: (string|null);
+            command?: (string[]|null);
+            stdin?: (boolean|null);
+            tty?: (boolean|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.ExecStart.$Properties;
+    }
+
+    interface IExecInput extends mkapi.ExecInput.$Properties {
+    }
+
+    class ExecInput {
+        constructor(properties?: mkapi.ExecInput.$Properties);
+        $unknowns?: Uint8Array[];
+        start?: (mkapi.ExecStart.$Properties|null);
+        stdin?: (Uint8Array|null);
+        closeStdin?: (boolean|null);
+        resize?: (mkapi.TerminalSize.$Properties|null);
+        input?: ("start"|"stdin"|"closeStdin"|"resize");
+        static create(properties: mkapi.ExecInput.$Shape): mkapi.ExecInput & mkapi.ExecInput.$Shape;
+        static create(properties?: mkapi.ExecInput.$Properties): mkapi.ExecInput;
+        static encode(message: mkapi.ExecInput.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.ExecInput & mkapi.ExecInput.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace ExecInput {
+        interface $Properties {
+            start?: (mkapi.ExecStart.$Properties|null);
+            stdin?: (Uint8Array|null);
+            closeStdin?: (boolean|null);
+            resize?: (mkapi.TerminalSize.$Properties|null);
+            input?: ("start"|"stdin"|"closeStdin"|"resize");
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = {
+          start?: mkapi.ExecStart.$Shape|null;
+          stdin?: Uint8Array|null;
+          closeStdin?: boolean|null;
+          resize?: mkapi.TerminalSize.$Shape|null;
+          $unknowns?: Uint8Array[];
+        } & (
+          ({ input?: undefined; start?: null; stdin?: null; closeStdin?: null; resize?: null }|{ input?: "start"; start: mkapi.ExecStart.$Shape; stdin?: null; closeStdin?: null; resize?: null }|{ input?: "stdin"; start?: null; stdin: Uint8Array; closeStdin?: null; resize?: null }|{ input?: "closeStdin"; start?: null; stdin?: null; closeStdin: boolean; resize?: null }|{ input?: "resize"; start?: null; stdin?: null; closeStdin?: null; resize: mkapi.TerminalSize.$Shape })
+        );
+    }
+
+    interface IExecExit extends mkapi.ExecExit.$Properties {
+    }
+
+    class ExecExit {
+        constructor(properties?: mkapi.ExecExit.$Properties);
+        $unknowns?: Uint8Array[];
+        code: number;
+        static create(properties: mkapi.ExecExit.$Shape): mkapi.ExecExit & mkapi.ExecExit.$Shape;
+        static create(properties?: mkapi.ExecExit.$Properties): mkapi.ExecExit;
+        static encode(message: mkapi.ExecExit.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.ExecExit & mkapi.ExecExit.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace ExecExit {
+        interface $Properties {
+            code?: (number|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.ExecExit.$Properties;
+    }
+
+    interface IExecOutput extends mkapi.ExecOutput.$Properties {
+    }
+
+    class ExecOutput {
+        constructor(properties?: mkapi.ExecOutput.$Properties);
+        $unknowns?: Uint8Array[];
+        stdout?: (Uint8Array|null);
+        stderr?: (Uint8Array|null);
+        exit?: (mkapi.ExecExit.$Properties|null);
+        output?: ("stdout"|"stderr"|"exit");
+        static create(properties: mkapi.ExecOutput.$Shape): mkapi.ExecOutput & mkapi.ExecOutput.$Shape;
+        static create(properties?: mkapi.ExecOutput.$Properties): mkapi.ExecOutput;
+        static encode(message: mkapi.ExecOutput.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.ExecOutput & mkapi.ExecOutput.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace ExecOutput {
+        interface $Properties {
+            stdout?: (Uint8Array|null);
+            stderr?: (Uint8Array|null);
+            exit?: (mkapi.ExecExit.$Properties|null);
+            output?: ("stdout"|"stderr"|"exit");
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = {
+          stdout?: Uint8Array|null;
+          stderr?: Uint8Array|null;
+          exit?: mkapi.ExecExit.$Shape|null;
+          $unknowns?: Uint8Array[];
+        } & (
+          ({ output?: undefined; stdout?: null; stderr?: null; exit?: null }|{ output?: "stdout"; stdout: Uint8Array; stderr?: null; exit?: null }|{ output?: "stderr"; stdout?: null; stderr: Uint8Array; exit?: null }|{ output?: "exit"; stdout?: null; stderr?: null; exit: mkapi.ExecExit.$Shape })
+        );
+    }
+
+    interface IPodMetricsRequest extends mkapi.PodMetricsRequest.$Properties {
+    }
+
+    class PodMetricsRequest {
+        constructor(properties?: mkapi.PodMetricsRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        namespace: string;
+        labelSelector: string;
+        name: string;
+        static create(properties: mkapi.PodMetricsRequest.$Shape): mkapi.PodMetricsRequest & mkapi.PodMetricsRequest.$Shape;
+        static create(properties?: mkapi.PodMetricsRequest.$Properties): mkapi.PodMetricsRequest;
+        static encode(message: mkapi.PodMetricsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.PodMetricsRequest & mkapi.PodMetricsRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace PodMetricsRequest {
+        interface $Properties {
+            namespace?: (string|null);
+            labelSelector?: (string|null);
+            name?: (string|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.PodMetricsRequest.$Properties;
+    }
+
+    interface INodeMetricsRequest extends mkapi.NodeMetricsRequest.$Properties {
+    }
+
+    class NodeMetricsRequest {
+        constructor(properties?: mkapi.NodeMetricsRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        labelSelector: string;
+        name: string;
+        static create(properties: mkapi.NodeMetricsRequest.$Shape): mkapi.NodeMetricsRequest & mkapi.NodeMetricsRequest.$Shape;
+        static create(properties?: mkapi.NodeMetricsRequest.$Properties): mkapi.NodeMetricsRequest;
+        static encode(message: mkapi.NodeMetricsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.NodeMetricsRequest & mkapi.NodeMetricsRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace NodeMetricsRequest {
+        interface $Properties {
+            labelSelector?: (string|null);
+            name?: (string|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.NodeMetricsRequest.$Properties;
+    }
+
+    interface IMetricsList extends mkapi.MetricsList.$Properties {
+    }
+
+    class MetricsList {
+        constructor(properties?: mkapi.MetricsList.$Properties);
+        $unknowns?: Uint8Array[];
+        json: Uint8Array;
+        static create(properties: mkapi.MetricsList.$Shape): mkapi.MetricsList & mkapi.MetricsList.$Shape;
+        static create(properties?: mkapi.MetricsList.$Properties): mkapi.MetricsList;
+        static encode(message: mkapi.MetricsList.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkapi.MetricsList & mkapi.MetricsList.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace MetricsList {
+        interface $Properties {
+            json?: (Uint8Array|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkapi.MetricsList.$Properties;
+    }
+}
+
+export namespace mkkubelet {
+
+    interface IStatsRequest extends mkkubelet.StatsRequest.$Properties {
+    }
+
+    class StatsRequest {
+        constructor(properties?: mkkubelet.StatsRequest.$Properties);
+        $unknowns?: Uint8Array[];
+        static create(properties: mkkubelet.StatsRequest.$Shape): mkkubelet.StatsRequest & mkkubelet.StatsRequest.$Shape;
+        static create(properties?: mkkubelet.StatsRequest.$Properties): mkkubelet.StatsRequest;
+        static encode(message: mkkubelet.StatsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkkubelet.StatsRequest & mkkubelet.StatsRequest.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace StatsRequest {
+        interface $Properties {
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkkubelet.StatsRequest.$Properties;
+    }
+
+    interface IUsage extends mkkubelet.Usage.$Properties {
+    }
+
+    class Usage {
+        constructor(properties?: mkkubelet.Usage.$Properties);
+        $unknowns?: Uint8Array[];
+        timestampMs: number;
+        windowMs: number;
+        cpuNanoCores: number;
+        memoryWorkingSetBytes: number;
+        static create(properties: mkkubelet.Usage.$Shape): mkkubelet.Usage & mkkubelet.Usage.$Shape;
+        static create(properties?: mkkubelet.Usage.$Properties): mkkubelet.Usage;
+        static encode(message: mkkubelet.Usage.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkkubelet.Usage & mkkubelet.Usage.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace Usage {
+        interface $Properties {
+            timestampMs?: (number|null);
+            windowMs?: (number|null);
+            cpuNanoCores?: (number|null);
+            memoryWorkingSetBytes?: (number|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkkubelet.Usage.$Properties;
+    }
+
+    interface IContainerStats extends mkkubelet.ContainerStats.$Properties {
+    }
+
+    class ContainerStats {
+        constructor(properties?: mkkubelet.ContainerStats.$Properties);
+        $unknowns?: Uint8Array[];
+        name: string;
+        usage?: (mkkubelet.Usage.$Properties|null);
+        static create(properties: mkkubelet.ContainerStats.$Shape): mkkubelet.ContainerStats & mkkubelet.ContainerStats.$Shape;
+        static create(properties?: mkkubelet.ContainerStats.$Properties): mkkubelet.ContainerStats;
+        static encode(message: mkkubelet.ContainerStats.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkkubelet.ContainerStats & mkkubelet.ContainerStats.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace ContainerStats {
+        interface $Properties {
+            name?: (string|null);
+            usage?: (mkkubelet.Usage.$Properties|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkkubelet.ContainerStats.$Properties;
+    }
+
+    interface IPodStats extends mkkubelet.PodStats.$Properties {
+    }
+
+    class PodStats {
+        constructor(properties?: mkkubelet.PodStats.$Properties);
+        $unknowns?: Uint8Array[];
+        namespace: string;
+        name: string;
+        uid: string;
+        containers: mkkubelet.ContainerStats.$Properties[];
+        static create(properties: mkkubelet.PodStats.$Shape): mkkubelet.PodStats & mkkubelet.PodStats.$Shape;
+        static create(properties?: mkkubelet.PodStats.$Properties): mkkubelet.PodStats;
+        static encode(message: mkkubelet.PodStats.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkkubelet.PodStats & mkkubelet.PodStats.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace PodStats {
+        interface $Properties {
+            namespace?: (string|null);
+            name?: (string|null);
+            uid?: (string|null);
+            containers?: (mkkubelet.ContainerStats.$Properties[]|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkkubelet.PodStats.$Properties;
+    }
+
+    interface IStatsSummary extends mkkubelet.StatsSummary.$Properties {
+    }
+
+    class StatsSummary {
+        constructor(properties?: mkkubelet.StatsSummary.$Properties);
+        $unknowns?: Uint8Array[];
+        node?: (mkkubelet.Usage.$Properties|null);
+        pods: mkkubelet.PodStats.$Properties[];
+        static create(properties: mkkubelet.StatsSummary.$Shape): mkkubelet.StatsSummary & mkkubelet.StatsSummary.$Shape;
+        static create(properties?: mkkubelet.StatsSummary.$Properties): mkkubelet.StatsSummary;
+        static encode(message: mkkubelet.StatsSummary.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mkkubelet.StatsSummary & mkkubelet.StatsSummary.$Shape;
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace StatsSummary {
+        interface $Properties {
+            node?: (mkkubelet.Usage.$Properties|null);
+            pods?: (mkkubelet.PodStats.$Properties[]|null);
+            $unknowns?: Uint8Array[];
+        }
+        type $Shape = mkkubelet.StatsSummary.$Properties;
+    }
 }
 
 export namespace mkstorepb {

@@ -21986,7 +21986,3101 @@ $root.mkapi = (function() {
         return APIResourceList;
     })();
 
+    mkapi.PodLogsRequest = (function() {
+
+        /**
+         * Properties of a PodLogsRequest.
+         * @typedef {Object} mkapi.PodLogsRequest.$Properties
+         * @property {string|null} [namespace] PodLogsRequest namespace
+         * @property {string|null} [name] PodLogsRequest name
+         * @property {string|null} [container] PodLogsRequest container
+         * @property {boolean|null} [follow] PodLogsRequest follow
+         * @property {boolean|null} [previous] PodLogsRequest previous
+         * @property {number|null} [tailLines] PodLogsRequest tailLines
+         * @property {number|null} [sinceSeconds] PodLogsRequest sinceSeconds
+         * @property {boolean|null} [timestamps] PodLogsRequest timestamps
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a PodLogsRequest.
+         * @memberof mkapi
+         * @interface IPodLogsRequest
+         * @augments mkapi.PodLogsRequest.$Properties
+         * @deprecated Use mkapi.PodLogsRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a PodLogsRequest.
+         * @typedef {mkapi.PodLogsRequest.$Properties} mkapi.PodLogsRequest.$Shape
+         */
+
+        /**
+         * Constructs a new PodLogsRequest.
+         * @memberof mkapi
+         * @classdesc Represents a PodLogsRequest.
+         * @constructor
+         * @param {mkapi.PodLogsRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var PodLogsRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * PodLogsRequest namespace.
+         * @member {string} namespace
+         * @memberof mkapi.PodLogsRequest
+         * @instance
+         */
+        PodLogsRequest.prototype.namespace = "";
+
+        /**
+         * PodLogsRequest name.
+         * @member {string} name
+         * @memberof mkapi.PodLogsRequest
+         * @instance
+         */
+        PodLogsRequest.prototype.name = "";
+
+        /**
+         * PodLogsRequest container.
+         * @member {string} container
+         * @memberof mkapi.PodLogsRequest
+         * @instance
+         */
+        PodLogsRequest.prototype.container = "";
+
+        /**
+         * PodLogsRequest follow.
+         * @member {boolean} follow
+         * @memberof mkapi.PodLogsRequest
+         * @instance
+         */
+        PodLogsRequest.prototype.follow = false;
+
+        /**
+         * PodLogsRequest previous.
+         * @member {boolean} previous
+         * @memberof mkapi.PodLogsRequest
+         * @instance
+         */
+        PodLogsRequest.prototype.previous = false;
+
+        /**
+         * PodLogsRequest tailLines.
+         * @member {number|null|undefined} tailLines
+         * @memberof mkapi.PodLogsRequest
+         * @instance
+         */
+        PodLogsRequest.prototype.tailLines = null;
+
+        /**
+         * PodLogsRequest sinceSeconds.
+         * @member {number} sinceSeconds
+         * @memberof mkapi.PodLogsRequest
+         * @instance
+         */
+        PodLogsRequest.prototype.sinceSeconds = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+        /**
+         * PodLogsRequest timestamps.
+         * @member {boolean} timestamps
+         * @memberof mkapi.PodLogsRequest
+         * @instance
+         */
+        PodLogsRequest.prototype.timestamps = false;
+
+        // OneOf field names bound to virtual getters and setters
+        var $oneOfFields;
+
+        // Virtual OneOf for proto3 optional field
+        $Object.defineProperty(PodLogsRequest.prototype, "_tailLines", {
+            get: $util.oneOfGetter($oneOfFields = ["tailLines"]),
+            set: $util.oneOfSetter($oneOfFields)
+        });
+
+        /**
+         * Creates a new PodLogsRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.PodLogsRequest
+         * @static
+         * @param {mkapi.PodLogsRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.PodLogsRequest} PodLogsRequest instance
+         * @type {{
+         *   (properties: mkapi.PodLogsRequest.$Shape): mkapi.PodLogsRequest & mkapi.PodLogsRequest.$Shape;
+         *   (properties?: mkapi.PodLogsRequest.$Properties): mkapi.PodLogsRequest;
+         * }}
+         */
+        PodLogsRequest.create = function(properties) {
+            return new PodLogsRequest(properties);
+        };
+
+        /**
+         * Encodes the specified PodLogsRequest message. Does not implicitly {@link mkapi.PodLogsRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.PodLogsRequest
+         * @static
+         * @param {mkapi.PodLogsRequest.$Properties} message PodLogsRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        PodLogsRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.namespace);
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.name);
+            if (message.container != null && $Object.hasOwnProperty.call(message, "container") && message.container !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.container);
+            if (message.follow != null && $Object.hasOwnProperty.call(message, "follow") && message.follow !== false)
+                writer.uint32(/* id 4, wireType 0 =*/32).bool(message.follow);
+            if (message.previous != null && $Object.hasOwnProperty.call(message, "previous") && message.previous !== false)
+                writer.uint32(/* id 5, wireType 0 =*/40).bool(message.previous);
+            if (message.tailLines != null && $Object.hasOwnProperty.call(message, "tailLines"))
+                writer.uint32(/* id 6, wireType 0 =*/48).int64(message.tailLines);
+            if (message.sinceSeconds != null && $Object.hasOwnProperty.call(message, "sinceSeconds") && (typeof message.sinceSeconds === "object" ? message.sinceSeconds.low || message.sinceSeconds.high : message.sinceSeconds !== 0))
+                writer.uint32(/* id 7, wireType 0 =*/56).int64(message.sinceSeconds);
+            if (message.timestamps != null && $Object.hasOwnProperty.call(message, "timestamps") && message.timestamps !== false)
+                writer.uint32(/* id 8, wireType 0 =*/64).bool(message.timestamps);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a PodLogsRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.PodLogsRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.PodLogsRequest & mkapi.PodLogsRequest.$Shape} PodLogsRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        PodLogsRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.PodLogsRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.name = value;
+                        else
+                            delete message.name;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.container = value;
+                        else
+                            delete message.container;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.bool())
+                            message.follow = value;
+                        else
+                            delete message.follow;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.bool())
+                            message.previous = value;
+                        else
+                            delete message.previous;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 0)
+                            break;
+                        message.tailLines = reader.int64();
+                        message._tailLines = "tailLines";
+                        continue;
+                    }
+                case 7: {
+                        if (wireType !== 0)
+                            break;
+                        if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                            message.sinceSeconds = value;
+                        else
+                            delete message.sinceSeconds;
+                        continue;
+                    }
+                case 8: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.bool())
+                            message.timestamps = value;
+                        else
+                            delete message.timestamps;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for PodLogsRequest
+         * @function getTypeUrl
+         * @memberof mkapi.PodLogsRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        PodLogsRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.PodLogsRequest";
+        };
+
+        return PodLogsRequest;
+    })();
+
+    mkapi.LogChunk = (function() {
+
+        /**
+         * Properties of a LogChunk.
+         * @typedef {Object} mkapi.LogChunk.$Properties
+         * @property {Uint8Array|null} [data] LogChunk data
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a LogChunk.
+         * @memberof mkapi
+         * @interface ILogChunk
+         * @augments mkapi.LogChunk.$Properties
+         * @deprecated Use mkapi.LogChunk.$Properties instead.
+         */
+
+        /**
+         * Shape of a LogChunk.
+         * @typedef {mkapi.LogChunk.$Properties} mkapi.LogChunk.$Shape
+         */
+
+        /**
+         * Constructs a new LogChunk.
+         * @memberof mkapi
+         * @classdesc Represents a LogChunk.
+         * @constructor
+         * @param {mkapi.LogChunk.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var LogChunk = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * LogChunk data.
+         * @member {Uint8Array} data
+         * @memberof mkapi.LogChunk
+         * @instance
+         */
+        LogChunk.prototype.data = $util.newBuffer([]);
+
+        /**
+         * Creates a new LogChunk instance using the specified properties.
+         * @function create
+         * @memberof mkapi.LogChunk
+         * @static
+         * @param {mkapi.LogChunk.$Properties=} [properties] Properties to set
+         * @returns {mkapi.LogChunk} LogChunk instance
+         * @type {{
+         *   (properties: mkapi.LogChunk.$Shape): mkapi.LogChunk & mkapi.LogChunk.$Shape;
+         *   (properties?: mkapi.LogChunk.$Properties): mkapi.LogChunk;
+         * }}
+         */
+        LogChunk.create = function(properties) {
+            return new LogChunk(properties);
+        };
+
+        /**
+         * Encodes the specified LogChunk message. Does not implicitly {@link mkapi.LogChunk.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.LogChunk
+         * @static
+         * @param {mkapi.LogChunk.$Properties} message LogChunk message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        LogChunk.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.data != null && $Object.hasOwnProperty.call(message, "data") && message.data.length)
+                writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.data);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a LogChunk message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.LogChunk
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.LogChunk & mkapi.LogChunk.$Shape} LogChunk
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        LogChunk.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.LogChunk();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.bytes()).length)
+                            message.data = value;
+                        else
+                            delete message.data;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for LogChunk
+         * @function getTypeUrl
+         * @memberof mkapi.LogChunk
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        LogChunk.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.LogChunk";
+        };
+
+        return LogChunk;
+    })();
+
+    mkapi.TerminalSize = (function() {
+
+        /**
+         * Properties of a TerminalSize.
+         * @typedef {Object} mkapi.TerminalSize.$Properties
+         * @property {number|null} [rows] TerminalSize rows
+         * @property {number|null} [cols] TerminalSize cols
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a TerminalSize.
+         * @memberof mkapi
+         * @interface ITerminalSize
+         * @augments mkapi.TerminalSize.$Properties
+         * @deprecated Use mkapi.TerminalSize.$Properties instead.
+         */
+
+        /**
+         * Shape of a TerminalSize.
+         * @typedef {mkapi.TerminalSize.$Properties} mkapi.TerminalSize.$Shape
+         */
+
+        /**
+         * Constructs a new TerminalSize.
+         * @memberof mkapi
+         * @classdesc Represents a TerminalSize.
+         * @constructor
+         * @param {mkapi.TerminalSize.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var TerminalSize = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * TerminalSize rows.
+         * @member {number} rows
+         * @memberof mkapi.TerminalSize
+         * @instance
+         */
+        TerminalSize.prototype.rows = 0;
+
+        /**
+         * TerminalSize cols.
+         * @member {number} cols
+         * @memberof mkapi.TerminalSize
+         * @instance
+         */
+        TerminalSize.prototype.cols = 0;
+
+        /**
+         * Creates a new TerminalSize instance using the specified properties.
+         * @function create
+         * @memberof mkapi.TerminalSize
+         * @static
+         * @param {mkapi.TerminalSize.$Properties=} [properties] Properties to set
+         * @returns {mkapi.TerminalSize} TerminalSize instance
+         * @type {{
+         *   (properties: mkapi.TerminalSize.$Shape): mkapi.TerminalSize & mkapi.TerminalSize.$Shape;
+         *   (properties?: mkapi.TerminalSize.$Properties): mkapi.TerminalSize;
+         * }}
+         */
+        TerminalSize.create = function(properties) {
+            return new TerminalSize(properties);
+        };
+
+        /**
+         * Encodes the specified TerminalSize message. Does not implicitly {@link mkapi.TerminalSize.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.TerminalSize
+         * @static
+         * @param {mkapi.TerminalSize.$Properties} message TerminalSize message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        TerminalSize.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.rows != null && $Object.hasOwnProperty.call(message, "rows") && message.rows !== 0)
+                writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.rows);
+            if (message.cols != null && $Object.hasOwnProperty.call(message, "cols") && message.cols !== 0)
+                writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.cols);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a TerminalSize message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.TerminalSize
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.TerminalSize & mkapi.TerminalSize.$Shape} TerminalSize
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        TerminalSize.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.TerminalSize();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.rows = value;
+                        else
+                            delete message.rows;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.cols = value;
+                        else
+                            delete message.cols;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for TerminalSize
+         * @function getTypeUrl
+         * @memberof mkapi.TerminalSize
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        TerminalSize.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.TerminalSize";
+        };
+
+        return TerminalSize;
+    })();
+
+    mkapi.ExecStart = (function() {
+
+        /**
+         * Properties of an ExecStart.
+         * @typedef {Object} mkapi.ExecStart.$Properties
+         * @property {string|null} [namespace] ExecStart namespace
+         * @property {string|null} [name] ExecStart name
+         * @property {string|null} [container] ExecStart container
+         * @property {Array.<string>|null} [command] ExecStart command
+         * @property {boolean|null} [stdin] ExecStart stdin
+         * @property {boolean|null} [tty] ExecStart tty
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an ExecStart.
+         * @memberof mkapi
+         * @interface IExecStart
+         * @augments mkapi.ExecStart.$Properties
+         * @deprecated Use mkapi.ExecStart.$Properties instead.
+         */
+
+        /**
+         * Shape of an ExecStart.
+         * @typedef {mkapi.ExecStart.$Properties} mkapi.ExecStart.$Shape
+         */
+
+        /**
+         * Constructs a new ExecStart.
+         * @memberof mkapi
+         * @classdesc Represents an ExecStart.
+         * @constructor
+         * @param {mkapi.ExecStart.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var ExecStart = function (properties) {
+            this.command = [];
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * ExecStart namespace.
+         * @member {string} namespace
+         * @memberof mkapi.ExecStart
+         * @instance
+         */
+        ExecStart.prototype.namespace = "";
+
+        /**
+         * ExecStart name.
+         * @member {string} name
+         * @memberof mkapi.ExecStart
+         * @instance
+         */
+        ExecStart.prototype.name = "";
+
+        /**
+         * ExecStart container.
+         * @member {string} container
+         * @memberof mkapi.ExecStart
+         * @instance
+         */
+        ExecStart.prototype.container = "";
+
+        /**
+         * ExecStart command.
+         * @member {Array.<string>} command
+         * @memberof mkapi.ExecStart
+         * @instance
+         */
+        ExecStart.prototype.command = $util.emptyArray;
+
+        /**
+         * ExecStart stdin.
+         * @member {boolean} stdin
+         * @memberof mkapi.ExecStart
+         * @instance
+         */
+        ExecStart.prototype.stdin = false;
+
+        /**
+         * ExecStart tty.
+         * @member {boolean} tty
+         * @memberof mkapi.ExecStart
+         * @instance
+         */
+        ExecStart.prototype.tty = false;
+
+        /**
+         * Creates a new ExecStart instance using the specified properties.
+         * @function create
+         * @memberof mkapi.ExecStart
+         * @static
+         * @param {mkapi.ExecStart.$Properties=} [properties] Properties to set
+         * @returns {mkapi.ExecStart} ExecStart instance
+         * @type {{
+         *   (properties: mkapi.ExecStart.$Shape): mkapi.ExecStart & mkapi.ExecStart.$Shape;
+         *   (properties?: mkapi.ExecStart.$Properties): mkapi.ExecStart;
+         * }}
+         */
+        ExecStart.create = function(properties) {
+            return new ExecStart(properties);
+        };
+
+        /**
+         * Encodes the specified ExecStart message. Does not implicitly {@link mkapi.ExecStart.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.ExecStart
+         * @static
+         * @param {mkapi.ExecStart.$Properties} message ExecStart message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        ExecStart.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.namespace);
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.name);
+            if (message.container != null && $Object.hasOwnProperty.call(message, "container") && message.container !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.container);
+            if (message.command != null && message.command.length)
+                for (var i = 0; i < message.command.length; ++i)
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.command[i]);
+            if (message.stdin != null && $Object.hasOwnProperty.call(message, "stdin") && message.stdin !== false)
+                writer.uint32(/* id 5, wireType 0 =*/40).bool(message.stdin);
+            if (message.tty != null && $Object.hasOwnProperty.call(message, "tty") && message.tty !== false)
+                writer.uint32(/* id 6, wireType 0 =*/48).bool(message.tty);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an ExecStart message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.ExecStart
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.ExecStart & mkapi.ExecStart.$Shape} ExecStart
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        ExecStart.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.ExecStart();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.name = value;
+                        else
+                            delete message.name;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.container = value;
+                        else
+                            delete message.container;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.command && message.command.length))
+                            message.command = [];
+                        message.command.push(reader.stringVerify());
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.bool())
+                            message.stdin = value;
+                        else
+                            delete message.stdin;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.bool())
+                            message.tty = value;
+                        else
+                            delete message.tty;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for ExecStart
+         * @function getTypeUrl
+         * @memberof mkapi.ExecStart
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        ExecStart.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.ExecStart";
+        };
+
+        return ExecStart;
+    })();
+
+    mkapi.ExecInput = (function() {
+
+        /**
+         * Properties of an ExecInput.
+         * @typedef {Object} mkapi.ExecInput.$Properties
+         * @property {mkapi.ExecStart.$Properties|null} [start] ExecInput start
+         * @property {Uint8Array|null} [stdin] ExecInput stdin
+         * @property {boolean|null} [closeStdin] ExecInput closeStdin
+         * @property {mkapi.TerminalSize.$Properties|null} [resize] ExecInput resize
+         * @property {"start"|"stdin"|"closeStdin"|"resize"} [input] ExecInput input
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an ExecInput.
+         * @memberof mkapi
+         * @interface IExecInput
+         * @augments mkapi.ExecInput.$Properties
+         * @deprecated Use mkapi.ExecInput.$Properties instead.
+         */
+
+        /**
+         * Narrowed shape of an ExecInput.
+         * @typedef {{
+         *   start?: mkapi.ExecStart.$Shape|null;
+         *   stdin?: Uint8Array|null;
+         *   closeStdin?: boolean|null;
+         *   resize?: mkapi.TerminalSize.$Shape|null;
+         *   $unknowns?: Array.<Uint8Array>;
+         * } & (
+         *   ({ input?: undefined; start?: null; stdin?: null; closeStdin?: null; resize?: null }|{ input?: "start"; start: mkapi.ExecStart.$Shape; stdin?: null; closeStdin?: null; resize?: null }|{ input?: "stdin"; start?: null; stdin: Uint8Array; closeStdin?: null; resize?: null }|{ input?: "closeStdin"; start?: null; stdin?: null; closeStdin: boolean; resize?: null }|{ input?: "resize"; start?: null; stdin?: null; closeStdin?: null; resize: mkapi.TerminalSize.$Shape })
+         * )} mkapi.ExecInput.$Shape
+         */
+
+        /**
+         * Constructs a new ExecInput.
+         * @memberof mkapi
+         * @classdesc Represents an ExecInput.
+         * @constructor
+         * @param {mkapi.ExecInput.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var ExecInput = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * ExecInput start.
+         * @member {mkapi.ExecStart.$Properties|null|undefined} start
+         * @memberof mkapi.ExecInput
+         * @instance
+         */
+        ExecInput.prototype.start = null;
+
+        /**
+         * ExecInput stdin.
+         * @member {Uint8Array|null|undefined} stdin
+         * @memberof mkapi.ExecInput
+         * @instance
+         */
+        ExecInput.prototype.stdin = null;
+
+        /**
+         * ExecInput closeStdin.
+         * @member {boolean|null|undefined} closeStdin
+         * @memberof mkapi.ExecInput
+         * @instance
+         */
+        ExecInput.prototype.closeStdin = null;
+
+        /**
+         * ExecInput resize.
+         * @member {mkapi.TerminalSize.$Properties|null|undefined} resize
+         * @memberof mkapi.ExecInput
+         * @instance
+         */
+        ExecInput.prototype.resize = null;
+
+        // OneOf field names bound to virtual getters and setters
+        var $oneOfFields;
+
+        /**
+         * ExecInput input.
+         * @member {"start"|"stdin"|"closeStdin"|"resize"|undefined} input
+         * @memberof mkapi.ExecInput
+         * @instance
+         */
+        $Object.defineProperty(ExecInput.prototype, "input", {
+            get: $util.oneOfGetter($oneOfFields = ["start", "stdin", "closeStdin", "resize"]),
+            set: $util.oneOfSetter($oneOfFields)
+        });
+
+        /**
+         * Creates a new ExecInput instance using the specified properties.
+         * @function create
+         * @memberof mkapi.ExecInput
+         * @static
+         * @param {mkapi.ExecInput.$Properties=} [properties] Properties to set
+         * @returns {mkapi.ExecInput} ExecInput instance
+         * @type {{
+         *   (properties: mkapi.ExecInput.$Shape): mkapi.ExecInput & mkapi.ExecInput.$Shape;
+         *   (properties?: mkapi.ExecInput.$Properties): mkapi.ExecInput;
+         * }}
+         */
+        ExecInput.create = function(properties) {
+            return new ExecInput(properties);
+        };
+
+        /**
+         * Encodes the specified ExecInput message. Does not implicitly {@link mkapi.ExecInput.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.ExecInput
+         * @static
+         * @param {mkapi.ExecInput.$Properties} message ExecInput message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        ExecInput.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.start != null && $Object.hasOwnProperty.call(message, "start"))
+                $root.mkapi.ExecStart.encode(message.start, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.stdin != null && $Object.hasOwnProperty.call(message, "stdin"))
+                writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.stdin);
+            if (message.closeStdin != null && $Object.hasOwnProperty.call(message, "closeStdin"))
+                writer.uint32(/* id 3, wireType 0 =*/24).bool(message.closeStdin);
+            if (message.resize != null && $Object.hasOwnProperty.call(message, "resize"))
+                $root.mkapi.TerminalSize.encode(message.resize, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an ExecInput message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.ExecInput
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.ExecInput & mkapi.ExecInput.$Shape} ExecInput
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        ExecInput.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.ExecInput();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.start = $root.mkapi.ExecStart.decode(reader, reader.size(), $undefined, _depth + 1, message.start);
+                        message.input = "start";
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.stdin = reader.bytes();
+                        message.input = "stdin";
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 0)
+                            break;
+                        message.closeStdin = reader.bool();
+                        message.input = "closeStdin";
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        message.resize = $root.mkapi.TerminalSize.decode(reader, reader.size(), $undefined, _depth + 1, message.resize);
+                        message.input = "resize";
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for ExecInput
+         * @function getTypeUrl
+         * @memberof mkapi.ExecInput
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        ExecInput.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.ExecInput";
+        };
+
+        return ExecInput;
+    })();
+
+    mkapi.ExecExit = (function() {
+
+        /**
+         * Properties of an ExecExit.
+         * @typedef {Object} mkapi.ExecExit.$Properties
+         * @property {number|null} [code] ExecExit code
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an ExecExit.
+         * @memberof mkapi
+         * @interface IExecExit
+         * @augments mkapi.ExecExit.$Properties
+         * @deprecated Use mkapi.ExecExit.$Properties instead.
+         */
+
+        /**
+         * Shape of an ExecExit.
+         * @typedef {mkapi.ExecExit.$Properties} mkapi.ExecExit.$Shape
+         */
+
+        /**
+         * Constructs a new ExecExit.
+         * @memberof mkapi
+         * @classdesc Represents an ExecExit.
+         * @constructor
+         * @param {mkapi.ExecExit.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var ExecExit = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * ExecExit code.
+         * @member {number} code
+         * @memberof mkapi.ExecExit
+         * @instance
+         */
+        ExecExit.prototype.code = 0;
+
+        /**
+         * Creates a new ExecExit instance using the specified properties.
+         * @function create
+         * @memberof mkapi.ExecExit
+         * @static
+         * @param {mkapi.ExecExit.$Properties=} [properties] Properties to set
+         * @returns {mkapi.ExecExit} ExecExit instance
+         * @type {{
+         *   (properties: mkapi.ExecExit.$Shape): mkapi.ExecExit & mkapi.ExecExit.$Shape;
+         *   (properties?: mkapi.ExecExit.$Properties): mkapi.ExecExit;
+         * }}
+         */
+        ExecExit.create = function(properties) {
+            return new ExecExit(properties);
+        };
+
+        /**
+         * Encodes the specified ExecExit message. Does not implicitly {@link mkapi.ExecExit.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.ExecExit
+         * @static
+         * @param {mkapi.ExecExit.$Properties} message ExecExit message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        ExecExit.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.code != null && $Object.hasOwnProperty.call(message, "code") && message.code !== 0)
+                writer.uint32(/* id 1, wireType 0 =*/8).int32(message.code);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an ExecExit message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.ExecExit
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.ExecExit & mkapi.ExecExit.$Shape} ExecExit
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        ExecExit.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.ExecExit();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.code = value;
+                        else
+                            delete message.code;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for ExecExit
+         * @function getTypeUrl
+         * @memberof mkapi.ExecExit
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        ExecExit.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.ExecExit";
+        };
+
+        return ExecExit;
+    })();
+
+    mkapi.ExecOutput = (function() {
+
+        /**
+         * Properties of an ExecOutput.
+         * @typedef {Object} mkapi.ExecOutput.$Properties
+         * @property {Uint8Array|null} [stdout] ExecOutput stdout
+         * @property {Uint8Array|null} [stderr] ExecOutput stderr
+         * @property {mkapi.ExecExit.$Properties|null} [exit] ExecOutput exit
+         * @property {"stdout"|"stderr"|"exit"} [output] ExecOutput output
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an ExecOutput.
+         * @memberof mkapi
+         * @interface IExecOutput
+         * @augments mkapi.ExecOutput.$Properties
+         * @deprecated Use mkapi.ExecOutput.$Properties instead.
+         */
+
+        /**
+         * Narrowed shape of an ExecOutput.
+         * @typedef {{
+         *   stdout?: Uint8Array|null;
+         *   stderr?: Uint8Array|null;
+         *   exit?: mkapi.ExecExit.$Shape|null;
+         *   $unknowns?: Array.<Uint8Array>;
+         * } & (
+         *   ({ output?: undefined; stdout?: null; stderr?: null; exit?: null }|{ output?: "stdout"; stdout: Uint8Array; stderr?: null; exit?: null }|{ output?: "stderr"; stdout?: null; stderr: Uint8Array; exit?: null }|{ output?: "exit"; stdout?: null; stderr?: null; exit: mkapi.ExecExit.$Shape })
+         * )} mkapi.ExecOutput.$Shape
+         */
+
+        /**
+         * Constructs a new ExecOutput.
+         * @memberof mkapi
+         * @classdesc Represents an ExecOutput.
+         * @constructor
+         * @param {mkapi.ExecOutput.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var ExecOutput = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * ExecOutput stdout.
+         * @member {Uint8Array|null|undefined} stdout
+         * @memberof mkapi.ExecOutput
+         * @instance
+         */
+        ExecOutput.prototype.stdout = null;
+
+        /**
+         * ExecOutput stderr.
+         * @member {Uint8Array|null|undefined} stderr
+         * @memberof mkapi.ExecOutput
+         * @instance
+         */
+        ExecOutput.prototype.stderr = null;
+
+        /**
+         * ExecOutput exit.
+         * @member {mkapi.ExecExit.$Properties|null|undefined} exit
+         * @memberof mkapi.ExecOutput
+         * @instance
+         */
+        ExecOutput.prototype.exit = null;
+
+        // OneOf field names bound to virtual getters and setters
+        var $oneOfFields;
+
+        /**
+         * ExecOutput output.
+         * @member {"stdout"|"stderr"|"exit"|undefined} output
+         * @memberof mkapi.ExecOutput
+         * @instance
+         */
+        $Object.defineProperty(ExecOutput.prototype, "output", {
+            get: $util.oneOfGetter($oneOfFields = ["stdout", "stderr", "exit"]),
+            set: $util.oneOfSetter($oneOfFields)
+        });
+
+        /**
+         * Creates a new ExecOutput instance using the specified properties.
+         * @function create
+         * @memberof mkapi.ExecOutput
+         * @static
+         * @param {mkapi.ExecOutput.$Properties=} [properties] Properties to set
+         * @returns {mkapi.ExecOutput} ExecOutput instance
+         * @type {{
+         *   (properties: mkapi.ExecOutput.$Shape): mkapi.ExecOutput & mkapi.ExecOutput.$Shape;
+         *   (properties?: mkapi.ExecOutput.$Properties): mkapi.ExecOutput;
+         * }}
+         */
+        ExecOutput.create = function(properties) {
+            return new ExecOutput(properties);
+        };
+
+        /**
+         * Encodes the specified ExecOutput message. Does not implicitly {@link mkapi.ExecOutput.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.ExecOutput
+         * @static
+         * @param {mkapi.ExecOutput.$Properties} message ExecOutput message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        ExecOutput.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.stdout != null && $Object.hasOwnProperty.call(message, "stdout"))
+                writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.stdout);
+            if (message.stderr != null && $Object.hasOwnProperty.call(message, "stderr"))
+                writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.stderr);
+            if (message.exit != null && $Object.hasOwnProperty.call(message, "exit"))
+                $root.mkapi.ExecExit.encode(message.exit, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an ExecOutput message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.ExecOutput
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.ExecOutput & mkapi.ExecOutput.$Shape} ExecOutput
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        ExecOutput.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.ExecOutput();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.stdout = reader.bytes();
+                        message.output = "stdout";
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.stderr = reader.bytes();
+                        message.output = "stderr";
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        message.exit = $root.mkapi.ExecExit.decode(reader, reader.size(), $undefined, _depth + 1, message.exit);
+                        message.output = "exit";
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for ExecOutput
+         * @function getTypeUrl
+         * @memberof mkapi.ExecOutput
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        ExecOutput.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.ExecOutput";
+        };
+
+        return ExecOutput;
+    })();
+
+    mkapi.PodMetricsRequest = (function() {
+
+        /**
+         * Properties of a PodMetricsRequest.
+         * @typedef {Object} mkapi.PodMetricsRequest.$Properties
+         * @property {string|null} [namespace] PodMetricsRequest namespace
+         * @property {string|null} [labelSelector] PodMetricsRequest labelSelector
+         * @property {string|null} [name] PodMetricsRequest name
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a PodMetricsRequest.
+         * @memberof mkapi
+         * @interface IPodMetricsRequest
+         * @augments mkapi.PodMetricsRequest.$Properties
+         * @deprecated Use mkapi.PodMetricsRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a PodMetricsRequest.
+         * @typedef {mkapi.PodMetricsRequest.$Properties} mkapi.PodMetricsRequest.$Shape
+         */
+
+        /**
+         * Constructs a new PodMetricsRequest.
+         * @memberof mkapi
+         * @classdesc Represents a PodMetricsRequest.
+         * @constructor
+         * @param {mkapi.PodMetricsRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var PodMetricsRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * PodMetricsRequest namespace.
+         * @member {string} namespace
+         * @memberof mkapi.PodMetricsRequest
+         * @instance
+         */
+        PodMetricsRequest.prototype.namespace = "";
+
+        /**
+         * PodMetricsRequest labelSelector.
+         * @member {string} labelSelector
+         * @memberof mkapi.PodMetricsRequest
+         * @instance
+         */
+        PodMetricsRequest.prototype.labelSelector = "";
+
+        /**
+         * PodMetricsRequest name.
+         * @member {string} name
+         * @memberof mkapi.PodMetricsRequest
+         * @instance
+         */
+        PodMetricsRequest.prototype.name = "";
+
+        /**
+         * Creates a new PodMetricsRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.PodMetricsRequest
+         * @static
+         * @param {mkapi.PodMetricsRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.PodMetricsRequest} PodMetricsRequest instance
+         * @type {{
+         *   (properties: mkapi.PodMetricsRequest.$Shape): mkapi.PodMetricsRequest & mkapi.PodMetricsRequest.$Shape;
+         *   (properties?: mkapi.PodMetricsRequest.$Properties): mkapi.PodMetricsRequest;
+         * }}
+         */
+        PodMetricsRequest.create = function(properties) {
+            return new PodMetricsRequest(properties);
+        };
+
+        /**
+         * Encodes the specified PodMetricsRequest message. Does not implicitly {@link mkapi.PodMetricsRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.PodMetricsRequest
+         * @static
+         * @param {mkapi.PodMetricsRequest.$Properties} message PodMetricsRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        PodMetricsRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.namespace);
+            if (message.labelSelector != null && $Object.hasOwnProperty.call(message, "labelSelector") && message.labelSelector !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.labelSelector);
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.name);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a PodMetricsRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.PodMetricsRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.PodMetricsRequest & mkapi.PodMetricsRequest.$Shape} PodMetricsRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        PodMetricsRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.PodMetricsRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.labelSelector = value;
+                        else
+                            delete message.labelSelector;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.name = value;
+                        else
+                            delete message.name;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for PodMetricsRequest
+         * @function getTypeUrl
+         * @memberof mkapi.PodMetricsRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        PodMetricsRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.PodMetricsRequest";
+        };
+
+        return PodMetricsRequest;
+    })();
+
+    mkapi.NodeMetricsRequest = (function() {
+
+        /**
+         * Properties of a NodeMetricsRequest.
+         * @typedef {Object} mkapi.NodeMetricsRequest.$Properties
+         * @property {string|null} [labelSelector] NodeMetricsRequest labelSelector
+         * @property {string|null} [name] NodeMetricsRequest name
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a NodeMetricsRequest.
+         * @memberof mkapi
+         * @interface INodeMetricsRequest
+         * @augments mkapi.NodeMetricsRequest.$Properties
+         * @deprecated Use mkapi.NodeMetricsRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a NodeMetricsRequest.
+         * @typedef {mkapi.NodeMetricsRequest.$Properties} mkapi.NodeMetricsRequest.$Shape
+         */
+
+        /**
+         * Constructs a new NodeMetricsRequest.
+         * @memberof mkapi
+         * @classdesc Represents a NodeMetricsRequest.
+         * @constructor
+         * @param {mkapi.NodeMetricsRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var NodeMetricsRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * NodeMetricsRequest labelSelector.
+         * @member {string} labelSelector
+         * @memberof mkapi.NodeMetricsRequest
+         * @instance
+         */
+        NodeMetricsRequest.prototype.labelSelector = "";
+
+        /**
+         * NodeMetricsRequest name.
+         * @member {string} name
+         * @memberof mkapi.NodeMetricsRequest
+         * @instance
+         */
+        NodeMetricsRequest.prototype.name = "";
+
+        /**
+         * Creates a new NodeMetricsRequest instance using the specified properties.
+         * @function create
+         * @memberof mkapi.NodeMetricsRequest
+         * @static
+         * @param {mkapi.NodeMetricsRequest.$Properties=} [properties] Properties to set
+         * @returns {mkapi.NodeMetricsRequest} NodeMetricsRequest instance
+         * @type {{
+         *   (properties: mkapi.NodeMetricsRequest.$Shape): mkapi.NodeMetricsRequest & mkapi.NodeMetricsRequest.$Shape;
+         *   (properties?: mkapi.NodeMetricsRequest.$Properties): mkapi.NodeMetricsRequest;
+         * }}
+         */
+        NodeMetricsRequest.create = function(properties) {
+            return new NodeMetricsRequest(properties);
+        };
+
+        /**
+         * Encodes the specified NodeMetricsRequest message. Does not implicitly {@link mkapi.NodeMetricsRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.NodeMetricsRequest
+         * @static
+         * @param {mkapi.NodeMetricsRequest.$Properties} message NodeMetricsRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        NodeMetricsRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.labelSelector != null && $Object.hasOwnProperty.call(message, "labelSelector") && message.labelSelector !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.labelSelector);
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.name);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a NodeMetricsRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.NodeMetricsRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.NodeMetricsRequest & mkapi.NodeMetricsRequest.$Shape} NodeMetricsRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        NodeMetricsRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.NodeMetricsRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.labelSelector = value;
+                        else
+                            delete message.labelSelector;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.name = value;
+                        else
+                            delete message.name;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for NodeMetricsRequest
+         * @function getTypeUrl
+         * @memberof mkapi.NodeMetricsRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        NodeMetricsRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.NodeMetricsRequest";
+        };
+
+        return NodeMetricsRequest;
+    })();
+
+    mkapi.MetricsList = (function() {
+
+        /**
+         * Properties of a MetricsList.
+         * @typedef {Object} mkapi.MetricsList.$Properties
+         * @property {Uint8Array|null} [json] MetricsList json
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a MetricsList.
+         * @memberof mkapi
+         * @interface IMetricsList
+         * @augments mkapi.MetricsList.$Properties
+         * @deprecated Use mkapi.MetricsList.$Properties instead.
+         */
+
+        /**
+         * Shape of a MetricsList.
+         * @typedef {mkapi.MetricsList.$Properties} mkapi.MetricsList.$Shape
+         */
+
+        /**
+         * Constructs a new MetricsList.
+         * @memberof mkapi
+         * @classdesc Represents a MetricsList.
+         * @constructor
+         * @param {mkapi.MetricsList.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var MetricsList = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * MetricsList json.
+         * @member {Uint8Array} json
+         * @memberof mkapi.MetricsList
+         * @instance
+         */
+        MetricsList.prototype.json = $util.newBuffer([]);
+
+        /**
+         * Creates a new MetricsList instance using the specified properties.
+         * @function create
+         * @memberof mkapi.MetricsList
+         * @static
+         * @param {mkapi.MetricsList.$Properties=} [properties] Properties to set
+         * @returns {mkapi.MetricsList} MetricsList instance
+         * @type {{
+         *   (properties: mkapi.MetricsList.$Shape): mkapi.MetricsList & mkapi.MetricsList.$Shape;
+         *   (properties?: mkapi.MetricsList.$Properties): mkapi.MetricsList;
+         * }}
+         */
+        MetricsList.create = function(properties) {
+            return new MetricsList(properties);
+        };
+
+        /**
+         * Encodes the specified MetricsList message. Does not implicitly {@link mkapi.MetricsList.verify|verify} messages.
+         * @function encode
+         * @memberof mkapi.MetricsList
+         * @static
+         * @param {mkapi.MetricsList.$Properties} message MetricsList message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        MetricsList.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.json != null && $Object.hasOwnProperty.call(message, "json") && message.json.length)
+                writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.json);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a MetricsList message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkapi.MetricsList
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkapi.MetricsList & mkapi.MetricsList.$Shape} MetricsList
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        MetricsList.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkapi.MetricsList();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.bytes()).length)
+                            message.json = value;
+                        else
+                            delete message.json;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for MetricsList
+         * @function getTypeUrl
+         * @memberof mkapi.MetricsList
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        MetricsList.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkapi.MetricsList";
+        };
+
+        return MetricsList;
+    })();
+
     return mkapi;
+})();
+
+$root.mkkubelet = (function() {
+
+    /**
+     * Namespace mkkubelet.
+     * @exports mkkubelet
+     * @namespace
+     */
+    var mkkubelet = {};
+
+    mkkubelet.StatsRequest = (function() {
+
+        /**
+         * Properties of a StatsRequest.
+         * @typedef {Object} mkkubelet.StatsRequest.$Properties
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a StatsRequest.
+         * @memberof mkkubelet
+         * @interface IStatsRequest
+         * @augments mkkubelet.StatsRequest.$Properties
+         * @deprecated Use mkkubelet.StatsRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a StatsRequest.
+         * @typedef {mkkubelet.StatsRequest.$Properties} mkkubelet.StatsRequest.$Shape
+         */
+
+        /**
+         * Constructs a new StatsRequest.
+         * @memberof mkkubelet
+         * @classdesc Represents a StatsRequest.
+         * @constructor
+         * @param {mkkubelet.StatsRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var StatsRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * Creates a new StatsRequest instance using the specified properties.
+         * @function create
+         * @memberof mkkubelet.StatsRequest
+         * @static
+         * @param {mkkubelet.StatsRequest.$Properties=} [properties] Properties to set
+         * @returns {mkkubelet.StatsRequest} StatsRequest instance
+         * @type {{
+         *   (properties: mkkubelet.StatsRequest.$Shape): mkkubelet.StatsRequest & mkkubelet.StatsRequest.$Shape;
+         *   (properties?: mkkubelet.StatsRequest.$Properties): mkkubelet.StatsRequest;
+         * }}
+         */
+        StatsRequest.create = function(properties) {
+            return new StatsRequest(properties);
+        };
+
+        /**
+         * Encodes the specified StatsRequest message. Does not implicitly {@link mkkubelet.StatsRequest.verify|verify} messages.
+         * @function encode
+         * @memberof mkkubelet.StatsRequest
+         * @static
+         * @param {mkkubelet.StatsRequest.$Properties} message StatsRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        StatsRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a StatsRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkkubelet.StatsRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkkubelet.StatsRequest & mkkubelet.StatsRequest.$Shape} StatsRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        StatsRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkkubelet.StatsRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                reader.skipType(tag & 7, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for StatsRequest
+         * @function getTypeUrl
+         * @memberof mkkubelet.StatsRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        StatsRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkkubelet.StatsRequest";
+        };
+
+        return StatsRequest;
+    })();
+
+    mkkubelet.Usage = (function() {
+
+        /**
+         * Properties of a Usage.
+         * @typedef {Object} mkkubelet.Usage.$Properties
+         * @property {number|null} [timestampMs] Usage timestampMs
+         * @property {number|null} [windowMs] Usage windowMs
+         * @property {number|null} [cpuNanoCores] Usage cpuNanoCores
+         * @property {number|null} [memoryWorkingSetBytes] Usage memoryWorkingSetBytes
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a Usage.
+         * @memberof mkkubelet
+         * @interface IUsage
+         * @augments mkkubelet.Usage.$Properties
+         * @deprecated Use mkkubelet.Usage.$Properties instead.
+         */
+
+        /**
+         * Shape of a Usage.
+         * @typedef {mkkubelet.Usage.$Properties} mkkubelet.Usage.$Shape
+         */
+
+        /**
+         * Constructs a new Usage.
+         * @memberof mkkubelet
+         * @classdesc Represents a Usage.
+         * @constructor
+         * @param {mkkubelet.Usage.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var Usage = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * Usage timestampMs.
+         * @member {number} timestampMs
+         * @memberof mkkubelet.Usage
+         * @instance
+         */
+        Usage.prototype.timestampMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+        /**
+         * Usage windowMs.
+         * @member {number} windowMs
+         * @memberof mkkubelet.Usage
+         * @instance
+         */
+        Usage.prototype.windowMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+        /**
+         * Usage cpuNanoCores.
+         * @member {number} cpuNanoCores
+         * @memberof mkkubelet.Usage
+         * @instance
+         */
+        Usage.prototype.cpuNanoCores = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+        /**
+         * Usage memoryWorkingSetBytes.
+         * @member {number} memoryWorkingSetBytes
+         * @memberof mkkubelet.Usage
+         * @instance
+         */
+        Usage.prototype.memoryWorkingSetBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+        /**
+         * Creates a new Usage instance using the specified properties.
+         * @function create
+         * @memberof mkkubelet.Usage
+         * @static
+         * @param {mkkubelet.Usage.$Properties=} [properties] Properties to set
+         * @returns {mkkubelet.Usage} Usage instance
+         * @type {{
+         *   (properties: mkkubelet.Usage.$Shape): mkkubelet.Usage & mkkubelet.Usage.$Shape;
+         *   (properties?: mkkubelet.Usage.$Properties): mkkubelet.Usage;
+         * }}
+         */
+        Usage.create = function(properties) {
+            return new Usage(properties);
+        };
+
+        /**
+         * Encodes the specified Usage message. Does not implicitly {@link mkkubelet.Usage.verify|verify} messages.
+         * @function encode
+         * @memberof mkkubelet.Usage
+         * @static
+         * @param {mkkubelet.Usage.$Properties} message Usage message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        Usage.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs") && (typeof message.timestampMs === "object" ? message.timestampMs.low || message.timestampMs.high : message.timestampMs !== 0))
+                writer.uint32(/* id 1, wireType 0 =*/8).int64(message.timestampMs);
+            if (message.windowMs != null && $Object.hasOwnProperty.call(message, "windowMs") && (typeof message.windowMs === "object" ? message.windowMs.low || message.windowMs.high : message.windowMs !== 0))
+                writer.uint32(/* id 2, wireType 0 =*/16).int64(message.windowMs);
+            if (message.cpuNanoCores != null && $Object.hasOwnProperty.call(message, "cpuNanoCores") && (typeof message.cpuNanoCores === "object" ? message.cpuNanoCores.low || message.cpuNanoCores.high : message.cpuNanoCores !== 0))
+                writer.uint32(/* id 3, wireType 0 =*/24).int64(message.cpuNanoCores);
+            if (message.memoryWorkingSetBytes != null && $Object.hasOwnProperty.call(message, "memoryWorkingSetBytes") && (typeof message.memoryWorkingSetBytes === "object" ? message.memoryWorkingSetBytes.low || message.memoryWorkingSetBytes.high : message.memoryWorkingSetBytes !== 0))
+                writer.uint32(/* id 4, wireType 0 =*/32).int64(message.memoryWorkingSetBytes);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a Usage message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkkubelet.Usage
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkkubelet.Usage & mkkubelet.Usage.$Shape} Usage
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        Usage.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkkubelet.Usage();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                            message.timestampMs = value;
+                        else
+                            delete message.timestampMs;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 0)
+                            break;
+                        if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                            message.windowMs = value;
+                        else
+                            delete message.windowMs;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 0)
+                            break;
+                        if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                            message.cpuNanoCores = value;
+                        else
+                            delete message.cpuNanoCores;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                            message.memoryWorkingSetBytes = value;
+                        else
+                            delete message.memoryWorkingSetBytes;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for Usage
+         * @function getTypeUrl
+         * @memberof mkkubelet.Usage
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        Usage.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkkubelet.Usage";
+        };
+
+        return Usage;
+    })();
+
+    mkkubelet.ContainerStats = (function() {
+
+        /**
+         * Properties of a ContainerStats.
+         * @typedef {Object} mkkubelet.ContainerStats.$Properties
+         * @property {string|null} [name] ContainerStats name
+         * @property {mkkubelet.Usage.$Properties|null} [usage] ContainerStats usage
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a ContainerStats.
+         * @memberof mkkubelet
+         * @interface IContainerStats
+         * @augments mkkubelet.ContainerStats.$Properties
+         * @deprecated Use mkkubelet.ContainerStats.$Properties instead.
+         */
+
+        /**
+         * Shape of a ContainerStats.
+         * @typedef {mkkubelet.ContainerStats.$Properties} mkkubelet.ContainerStats.$Shape
+         */
+
+        /**
+         * Constructs a new ContainerStats.
+         * @memberof mkkubelet
+         * @classdesc Represents a ContainerStats.
+         * @constructor
+         * @param {mkkubelet.ContainerStats.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var ContainerStats = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * ContainerStats name.
+         * @member {string} name
+         * @memberof mkkubelet.ContainerStats
+         * @instance
+         */
+        ContainerStats.prototype.name = "";
+
+        /**
+         * ContainerStats usage.
+         * @member {mkkubelet.Usage.$Properties|null|undefined} usage
+         * @memberof mkkubelet.ContainerStats
+         * @instance
+         */
+        ContainerStats.prototype.usage = null;
+
+        /**
+         * Creates a new ContainerStats instance using the specified properties.
+         * @function create
+         * @memberof mkkubelet.ContainerStats
+         * @static
+         * @param {mkkubelet.ContainerStats.$Properties=} [properties] Properties to set
+         * @returns {mkkubelet.ContainerStats} ContainerStats instance
+         * @type {{
+         *   (properties: mkkubelet.ContainerStats.$Shape): mkkubelet.ContainerStats & mkkubelet.ContainerStats.$Shape;
+         *   (properties?: mkkubelet.ContainerStats.$Properties): mkkubelet.ContainerStats;
+         * }}
+         */
+        ContainerStats.create = function(properties) {
+            return new ContainerStats(properties);
+        };
+
+        /**
+         * Encodes the specified ContainerStats message. Does not implicitly {@link mkkubelet.ContainerStats.verify|verify} messages.
+         * @function encode
+         * @memberof mkkubelet.ContainerStats
+         * @static
+         * @param {mkkubelet.ContainerStats.$Properties} message ContainerStats message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        ContainerStats.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+            if (message.usage != null && $Object.hasOwnProperty.call(message, "usage"))
+                $root.mkkubelet.Usage.encode(message.usage, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a ContainerStats message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkkubelet.ContainerStats
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkkubelet.ContainerStats & mkkubelet.ContainerStats.$Shape} ContainerStats
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        ContainerStats.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkkubelet.ContainerStats();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.name = value;
+                        else
+                            delete message.name;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.usage = $root.mkkubelet.Usage.decode(reader, reader.size(), $undefined, _depth + 1, message.usage);
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for ContainerStats
+         * @function getTypeUrl
+         * @memberof mkkubelet.ContainerStats
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        ContainerStats.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkkubelet.ContainerStats";
+        };
+
+        return ContainerStats;
+    })();
+
+    mkkubelet.PodStats = (function() {
+
+        /**
+         * Properties of a PodStats.
+         * @typedef {Object} mkkubelet.PodStats.$Properties
+         * @property {string|null} [namespace] PodStats namespace
+         * @property {string|null} [name] PodStats name
+         * @property {string|null} [uid] PodStats uid
+         * @property {Array.<mkkubelet.ContainerStats.$Properties>|null} [containers] PodStats containers
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a PodStats.
+         * @memberof mkkubelet
+         * @interface IPodStats
+         * @augments mkkubelet.PodStats.$Properties
+         * @deprecated Use mkkubelet.PodStats.$Properties instead.
+         */
+
+        /**
+         * Shape of a PodStats.
+         * @typedef {mkkubelet.PodStats.$Properties} mkkubelet.PodStats.$Shape
+         */
+
+        /**
+         * Constructs a new PodStats.
+         * @memberof mkkubelet
+         * @classdesc Represents a PodStats.
+         * @constructor
+         * @param {mkkubelet.PodStats.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var PodStats = function (properties) {
+            this.containers = [];
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * PodStats namespace.
+         * @member {string} namespace
+         * @memberof mkkubelet.PodStats
+         * @instance
+         */
+        PodStats.prototype.namespace = "";
+
+        /**
+         * PodStats name.
+         * @member {string} name
+         * @memberof mkkubelet.PodStats
+         * @instance
+         */
+        PodStats.prototype.name = "";
+
+        /**
+         * PodStats uid.
+         * @member {string} uid
+         * @memberof mkkubelet.PodStats
+         * @instance
+         */
+        PodStats.prototype.uid = "";
+
+        /**
+         * PodStats containers.
+         * @member {Array.<mkkubelet.ContainerStats.$Properties>} containers
+         * @memberof mkkubelet.PodStats
+         * @instance
+         */
+        PodStats.prototype.containers = $util.emptyArray;
+
+        /**
+         * Creates a new PodStats instance using the specified properties.
+         * @function create
+         * @memberof mkkubelet.PodStats
+         * @static
+         * @param {mkkubelet.PodStats.$Properties=} [properties] Properties to set
+         * @returns {mkkubelet.PodStats} PodStats instance
+         * @type {{
+         *   (properties: mkkubelet.PodStats.$Shape): mkkubelet.PodStats & mkkubelet.PodStats.$Shape;
+         *   (properties?: mkkubelet.PodStats.$Properties): mkkubelet.PodStats;
+         * }}
+         */
+        PodStats.create = function(properties) {
+            return new PodStats(properties);
+        };
+
+        /**
+         * Encodes the specified PodStats message. Does not implicitly {@link mkkubelet.PodStats.verify|verify} messages.
+         * @function encode
+         * @memberof mkkubelet.PodStats
+         * @static
+         * @param {mkkubelet.PodStats.$Properties} message PodStats message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        PodStats.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.namespace != null && $Object.hasOwnProperty.call(message, "namespace") && message.namespace !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.namespace);
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.name);
+            if (message.uid != null && $Object.hasOwnProperty.call(message, "uid") && message.uid !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.uid);
+            if (message.containers != null && message.containers.length)
+                for (var i = 0; i < message.containers.length; ++i)
+                    $root.mkkubelet.ContainerStats.encode(message.containers[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a PodStats message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkkubelet.PodStats
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkkubelet.PodStats & mkkubelet.PodStats.$Shape} PodStats
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        PodStats.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkkubelet.PodStats();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.namespace = value;
+                        else
+                            delete message.namespace;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.name = value;
+                        else
+                            delete message.name;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.uid = value;
+                        else
+                            delete message.uid;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.containers && message.containers.length))
+                            message.containers = [];
+                        message.containers.push($root.mkkubelet.ContainerStats.decode(reader, reader.size(), $undefined, _depth + 1));
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for PodStats
+         * @function getTypeUrl
+         * @memberof mkkubelet.PodStats
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        PodStats.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkkubelet.PodStats";
+        };
+
+        return PodStats;
+    })();
+
+    mkkubelet.StatsSummary = (function() {
+
+        /**
+         * Properties of a StatsSummary.
+         * @typedef {Object} mkkubelet.StatsSummary.$Properties
+         * @property {mkkubelet.Usage.$Properties|null} [node] StatsSummary node
+         * @property {Array.<mkkubelet.PodStats.$Properties>|null} [pods] StatsSummary pods
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a StatsSummary.
+         * @memberof mkkubelet
+         * @interface IStatsSummary
+         * @augments mkkubelet.StatsSummary.$Properties
+         * @deprecated Use mkkubelet.StatsSummary.$Properties instead.
+         */
+
+        /**
+         * Shape of a StatsSummary.
+         * @typedef {mkkubelet.StatsSummary.$Properties} mkkubelet.StatsSummary.$Shape
+         */
+
+        /**
+         * Constructs a new StatsSummary.
+         * @memberof mkkubelet
+         * @classdesc Represents a StatsSummary.
+         * @constructor
+         * @param {mkkubelet.StatsSummary.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var StatsSummary = function (properties) {
+            this.pods = [];
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * StatsSummary node.
+         * @member {mkkubelet.Usage.$Properties|null|undefined} node
+         * @memberof mkkubelet.StatsSummary
+         * @instance
+         */
+        StatsSummary.prototype.node = null;
+
+        /**
+         * StatsSummary pods.
+         * @member {Array.<mkkubelet.PodStats.$Properties>} pods
+         * @memberof mkkubelet.StatsSummary
+         * @instance
+         */
+        StatsSummary.prototype.pods = $util.emptyArray;
+
+        /**
+         * Creates a new StatsSummary instance using the specified properties.
+         * @function create
+         * @memberof mkkubelet.StatsSummary
+         * @static
+         * @param {mkkubelet.StatsSummary.$Properties=} [properties] Properties to set
+         * @returns {mkkubelet.StatsSummary} StatsSummary instance
+         * @type {{
+         *   (properties: mkkubelet.StatsSummary.$Shape): mkkubelet.StatsSummary & mkkubelet.StatsSummary.$Shape;
+         *   (properties?: mkkubelet.StatsSummary.$Properties): mkkubelet.StatsSummary;
+         * }}
+         */
+        StatsSummary.create = function(properties) {
+            return new StatsSummary(properties);
+        };
+
+        /**
+         * Encodes the specified StatsSummary message. Does not implicitly {@link mkkubelet.StatsSummary.verify|verify} messages.
+         * @function encode
+         * @memberof mkkubelet.StatsSummary
+         * @static
+         * @param {mkkubelet.StatsSummary.$Properties} message StatsSummary message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        StatsSummary.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.node != null && $Object.hasOwnProperty.call(message, "node"))
+                $root.mkkubelet.Usage.encode(message.node, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.pods != null && message.pods.length)
+                for (var i = 0; i < message.pods.length; ++i)
+                    $root.mkkubelet.PodStats.encode(message.pods[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a StatsSummary message from the specified reader or buffer.
+         * @function decode
+         * @memberof mkkubelet.StatsSummary
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mkkubelet.StatsSummary & mkkubelet.StatsSummary.$Shape} StatsSummary
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        StatsSummary.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mkkubelet.StatsSummary();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.node = $root.mkkubelet.Usage.decode(reader, reader.size(), $undefined, _depth + 1, message.node);
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.pods && message.pods.length))
+                            message.pods = [];
+                        message.pods.push($root.mkkubelet.PodStats.decode(reader, reader.size(), $undefined, _depth + 1));
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for StatsSummary
+         * @function getTypeUrl
+         * @memberof mkkubelet.StatsSummary
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        StatsSummary.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/mkkubelet.StatsSummary";
+        };
+
+        return StatsSummary;
+    })();
+
+    return mkkubelet;
 })();
 
 $root.mkstorepb = (function() {

@@ -2,7 +2,7 @@
 // gRPC method descriptors for every service in proto/, nested by package. A method's `path` is
 // the gRPC path on the wire; `requestType`/`responseType` are the generated message classes in
 // ./protos. packages/proto/src/grpc.ts turns a service into a @grpc/grpc-js definition.
-import type { etcdserverpb, mkapi, mkstorepb } from './protos';
+import type { etcdserverpb, mkapi, mkkubelet, mkstorepb } from './protos';
 import type { MethodDescriptor } from '../descriptor';
 
 export declare const services: {
@@ -64,6 +64,14 @@ export declare const services: {
       readonly APIResources: MethodDescriptor<typeof mkapi.APIResourcesRequest, typeof mkapi.APIResourceList, false, false>;
       readonly Version: MethodDescriptor<typeof mkapi.VersionRequest, typeof mkapi.VersionInfo, false, false>;
     };
+    readonly Metrics: {
+      readonly NodeMetrics: MethodDescriptor<typeof mkapi.NodeMetricsRequest, typeof mkapi.MetricsList, false, false>;
+      readonly PodMetrics: MethodDescriptor<typeof mkapi.PodMetricsRequest, typeof mkapi.MetricsList, false, false>;
+    };
+    readonly Pods: {
+      readonly Exec: MethodDescriptor<typeof mkapi.ExecInput, typeof mkapi.ExecOutput, true, true>;
+      readonly Logs: MethodDescriptor<typeof mkapi.PodLogsRequest, typeof mkapi.LogChunk, false, true>;
+    };
     readonly Resources: {
       readonly Bind: MethodDescriptor<typeof mkapi.BindRequest, typeof mkapi.Object, false, false>;
       readonly Create: MethodDescriptor<typeof mkapi.CreateRequest, typeof mkapi.Object, false, false>;
@@ -73,6 +81,13 @@ export declare const services: {
       readonly Patch: MethodDescriptor<typeof mkapi.PatchRequest, typeof mkapi.Object, false, false>;
       readonly Update: MethodDescriptor<typeof mkapi.UpdateRequest, typeof mkapi.Object, false, false>;
       readonly Watch: MethodDescriptor<typeof mkapi.WatchRequest, typeof mkapi.WatchEvent, false, true>;
+    };
+  };
+  readonly mkkubelet: {
+    readonly Kubelet: {
+      readonly Exec: MethodDescriptor<typeof mkapi.ExecInput, typeof mkapi.ExecOutput, true, true>;
+      readonly Logs: MethodDescriptor<typeof mkapi.PodLogsRequest, typeof mkapi.LogChunk, false, true>;
+      readonly Stats: MethodDescriptor<typeof mkkubelet.StatsRequest, typeof mkkubelet.StatsSummary, false, false>;
     };
   };
   readonly mkstorepb: {

@@ -311,6 +311,38 @@ exports.services = {
         responseType: $protos.mkapi.VersionInfo,
       },
     },
+    Metrics: {
+      NodeMetrics: {
+        path: '/mkapi.Metrics/NodeMetrics',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkapi.NodeMetricsRequest,
+        responseType: $protos.mkapi.MetricsList,
+      },
+      PodMetrics: {
+        path: '/mkapi.Metrics/PodMetrics',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkapi.PodMetricsRequest,
+        responseType: $protos.mkapi.MetricsList,
+      },
+    },
+    Pods: {
+      Exec: {
+        path: '/mkapi.Pods/Exec',
+        requestStream: true,
+        responseStream: true,
+        requestType: $protos.mkapi.ExecInput,
+        responseType: $protos.mkapi.ExecOutput,
+      },
+      Logs: {
+        path: '/mkapi.Pods/Logs',
+        requestStream: false,
+        responseStream: true,
+        requestType: $protos.mkapi.PodLogsRequest,
+        responseType: $protos.mkapi.LogChunk,
+      },
+    },
     Resources: {
       Bind: {
         path: '/mkapi.Resources/Bind',
@@ -367,6 +399,31 @@ exports.services = {
         responseStream: true,
         requestType: $protos.mkapi.WatchRequest,
         responseType: $protos.mkapi.WatchEvent,
+      },
+    },
+  },
+  mkkubelet: {
+    Kubelet: {
+      Exec: {
+        path: '/mkkubelet.Kubelet/Exec',
+        requestStream: true,
+        responseStream: true,
+        requestType: $protos.mkapi.ExecInput,
+        responseType: $protos.mkapi.ExecOutput,
+      },
+      Logs: {
+        path: '/mkkubelet.Kubelet/Logs',
+        requestStream: false,
+        responseStream: true,
+        requestType: $protos.mkapi.PodLogsRequest,
+        responseType: $protos.mkapi.LogChunk,
+      },
+      Stats: {
+        path: '/mkkubelet.Kubelet/Stats',
+        requestStream: false,
+        responseStream: false,
+        requestType: $protos.mkkubelet.StatsRequest,
+        responseType: $protos.mkkubelet.StatsSummary,
       },
     },
   },
