@@ -1,2 +1,2 @@
-// @mk/proxy: mk-proxy (DESIGN.md, "Controllers, scheduler, node agents").
-export {};
+// @mk/proxy: Services as iptables rules (ClusterIP, NodePort) and cluster DNS, on every node.
+export * from './rules';
