@@ -92,6 +92,16 @@ function probeOf(spec: Container, kind: ProbeKind): Probe | undefined {
   }
 }
 
+/** What workers need from their manager. */
+interface WorkerHost {
+  clock: Clock;
+  /** Runs one probe of `target`; never rejects. */
+  execute(target: ContainerProbes, probe: Probe, timing: ProbeTiming): Promise<ProbeOutcome>;
+  changed(uid: string): void;
+  unhealthy(pod: Pod, containerName: string, kind: ProbeKind, message: string): void;
+  livenessFailure(pod: Pod, containerName: string, containerId: string, message: string): void;
+}
+
 interface PodEntry {
   pod: Pod;
   podIP: string | undefined;
@@ -105,7 +115,7 @@ class ContainerProbes {
   private readonly workers = new Map<ProbeKind, ProbeWorker>();
 
   constructor(
-    readonly manager: ProbeManager,
+    readonly host: WorkerHost,
     readonly entry: PodEntry,
     public spec: Container,
     readonly id: string,
@@ -148,7 +158,7 @@ class ContainerProbes {
     if (worker.kind === 'readiness') {
       if (this.ready === success) return;
       this.ready = success;
-      this.manager.changed(uid);
+      this.host.changed(uid);
     } else if (worker.kind === 'startup') {
       if (!success || this.started) return;
       // Started: the startup probe is done for this container; liveness and readiness begin.
@@ -156,7 +166,7 @@ class ContainerProbes {
       worker.stop();
       this.workers.delete('startup');
       this.startAfterStartup();
-      this.manager.changed(uid);
+      this.host.changed(uid);
     }
   }
 }
@@ -178,7 +188,7 @@ class ProbeWorker {
   ) {}
 
   start(): void {
-    const clock = this.target.manager.clock;
+    const clock = this.target.host.clock;
     const firstAt = this.target.startedAt + this.timing.initialDelayMs;
     this.schedule(Math.max(0, firstAt - clock.now()));
   }
@@ -191,7 +201,7 @@ class ProbeWorker {
 
   private schedule(ms: number): void {
     if (this.stopped || this.onHold) return;
-    this.cancelTimer = this.target.manager.clock.setTimer(ms, () => {
+    this.cancelTimer = this.target.host.clock.setTimer(ms, () => {
       this.cancelTimer = undefined;
       void this.tick();
     });
@@ -202,7 +212,7 @@ class ProbeWorker {
     const { entry } = this.target;
     const terminating = entry.pod.metadata.deletionTimestamp !== undefined;
     if (!(terminating && this.kind !== 'readiness')) {
-      const outcome = await this.target.manager.execute(this.target, this.probe, this.timing);
+      const outcome = await this.target.host.execute(this.target, this.probe, this.timing);
       if (this.stopped) return;
       this.record(outcome);
     }
@@ -210,9 +220,9 @@ class ProbeWorker {
   }
 
   private record(outcome: ProbeOutcome): void {
-    const { manager, entry, spec, id } = this.target;
+    const { host, entry, spec, id } = this.target;
     if (outcome.result === 'failure') {
-      manager.unhealthy(entry.pod, spec.name, this.kind, `${KIND_LABEL[this.kind]} probe failed: ${outcome.output}`);
+      host.unhealthy(entry.pod, spec.name, this.kind, `${KIND_LABEL[this.kind]} probe failed: ${outcome.output}`);
     }
     if (this.lastResult === outcome.result) this.run++;
     else {
@@ -226,22 +236,36 @@ class ProbeWorker {
     if (!success && this.kind !== 'readiness') {
       this.onHold = true;
       this.run = 0;
-      manager.livenessFailure(entry.pod, spec.name, id, `Container ${spec.name} failed ${this.kind} probe, will be restarted`);
+      host.livenessFailure(entry.pod, spec.name, id, `Container ${spec.name} failed ${this.kind} probe, will be restarted`);
     }
   }
 }
 
 export class ProbeManager {
-  readonly clock: Clock;
   private readonly logger: Logger;
   private readonly transport: ProbeTransport;
   private readonly pods = new Map<string, PodEntry>();
+  private readonly host: WorkerHost;
   private stopped = false;
 
   constructor(private readonly options: ProbeManagerOptions) {
-    this.clock = options.clock;
     this.logger = options.logger.child({ component: 'prober' });
     this.transport = options.transport ?? nodeProbeTransport;
+    this.host = {
+      clock: options.clock,
+      execute: (target, probe, timing) => this.execute(target, probe, timing),
+      changed: (uid) => {
+        if (!this.stopped) options.onChange(uid);
+      },
+      unhealthy: (pod, containerName, kind, message) => {
+        this.logger.info('probe failed', { pod: pod.metadata.name, container: containerName, kind, message });
+        options.onUnhealthy(pod, containerName, kind, message);
+      },
+      livenessFailure: (pod, containerName, containerId, message) => {
+        this.logger.info('container unhealthy, killing', { pod: pod.metadata.name, container: containerName, containerId });
+        options.onLivenessFailure(pod, containerName, containerId, message);
+      },
+    };
   }
 
   /**
@@ -275,7 +299,7 @@ export class ProbeManager {
       current?.stop();
       entry.containers.delete(spec.name);
       if (now === undefined) continue;
-      const fresh = new ContainerProbes(this, entry, spec, now.id, now.startedAt);
+      const fresh = new ContainerProbes(this.host, entry, spec, now.id, now.startedAt);
       entry.containers.set(spec.name, fresh);
       fresh.start();
     }
@@ -318,8 +342,7 @@ export class ProbeManager {
     for (const uid of [...this.pods.keys()]) this.removePod(uid);
   }
 
-  /** @internal Runs one probe of `target`; never rejects. */
-  async execute(target: ContainerProbes, probe: Probe, timing: ProbeTiming): Promise<ProbeOutcome> {
+  private async execute(target: ContainerProbes, probe: Probe, timing: ProbeTiming): Promise<ProbeOutcome> {
     try {
       return await this.runProbe(target, probe, timing);
     } catch (error) {
@@ -330,7 +353,7 @@ export class ProbeManager {
 
   private async runProbe(target: ContainerProbes, probe: Probe, timing: ProbeTiming): Promise<ProbeOutcome> {
     const failure = (output: string): ProbeOutcome => ({ result: 'failure', output });
-    const deps = { transport: this.transport, clock: this.clock, runtime: this.options.runtime };
+    const deps = { transport: this.transport, clock: this.options.clock, runtime: this.options.runtime };
     if (probe.exec !== undefined) {
       const command = probe.exec.command ?? [];
       if (command.length === 0) return failure('exec probe has no command');
@@ -347,22 +370,5 @@ export class ProbeManager {
       return runHttpProbe(deps, { host, port: port.port, scheme, path, httpHeaders }, timing.timeoutMs);
     }
     return runTcpProbe(deps, { host, port: port.port }, timing.timeoutMs);
-  }
-
-  /** @internal */
-  changed(uid: string): void {
-    if (!this.stopped) this.options.onChange(uid);
-  }
-
-  /** @internal */
-  unhealthy(pod: Pod, containerName: string, kind: ProbeKind, message: string): void {
-    this.logger.info('probe failed', { pod: pod.metadata.name, container: containerName, kind, message });
-    this.options.onUnhealthy(pod, containerName, kind, message);
-  }
-
-  /** @internal */
-  livenessFailure(pod: Pod, containerName: string, containerId: string, message: string): void {
-    this.logger.info('container unhealthy, killing', { pod: pod.metadata.name, container: containerName, containerId });
-    this.options.onLivenessFailure(pod, containerName, containerId, message);
   }
 }

@@ -1,9 +1,15 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { FakeClock, systemClock } from '@mk/shared';
 import { nodeProbeTransport } from './node-transport';
 import {
+  MAX_EXEC_OUTPUT,
   PROBE_USER_AGENT,
   describeNetError,
   probeUrl,
@@ -23,7 +29,7 @@ afterEach(async () => {
   for (const close of toClose.splice(0)) await close();
 });
 
-async function listen(server: http.Server | net.Server): Promise<number> {
+async function listen(server: http.Server | https.Server | net.Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   toClose.push(
     () =>
@@ -114,6 +120,38 @@ describe('runHttpProbe over real sockets on 127.0.0.1', () => {
   });
 });
 
+/** A throw-away self-signed certificate for 127.0.0.1 (made with the openssl CLI). */
+function selfSignedCert(): { key: Buffer; cert: Buffer } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-probe-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+        '-subj', '/CN=mk-probe-test', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
+      { stdio: 'pipe' },
+    );
+    return { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) };
+  } catch (error) {
+    throw new Error(`the HTTPS probe test needs the openssl CLI to make a certificate (apt-get install openssl): ${String(error)}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('runHttpProbe over HTTPS on 127.0.0.1', () => {
+  it('does not verify the certificate', async () => {
+    const server = https.createServer(selfSignedCert(), (_req, res) => {
+      res.writeHead(200);
+      res.end();
+    });
+    const port = await listen(server);
+    expect(await runHttpProbe(real, { scheme: 'HTTPS', host: '127.0.0.1', port, path: '/' }, 2000)).toEqual({
+      result: 'success',
+      output: '',
+    });
+  });
+});
+
 describe('runTcpProbe over real sockets on 127.0.0.1', () => {
   it('succeeds when something listens', async () => {
     const accepted: net.Socket[] = [];
@@ -192,6 +230,12 @@ describe('runExecProbe', () => {
     const outcome = await runExecProbe({ runtime, clock: new FakeClock() }, 'c1', ['cat', '/tmp/healthy'], 1000);
     expect(outcome).toEqual({ result, output: stdout + stderr });
     expect(calls).toEqual([{ id: 'c1', command: ['cat', '/tmp/healthy'], timeoutMs: 1000 }]);
+  });
+
+  it('keeps at most 10 KiB of output', async () => {
+    const runtime = { exec: async () => ({ exitCode: 1, stdout: 'x'.repeat(MAX_EXEC_OUTPUT), stderr: 'more' }) };
+    const outcome = await runExecProbe({ runtime, clock: new FakeClock() }, 'c1', ['true'], 1000);
+    expect(outcome.output).toHaveLength(MAX_EXEC_OUTPUT);
   });
 
   it('a command that runs past the timeout fails', async () => {

@@ -200,6 +200,9 @@ export async function runTcpProbe(
   }
 }
 
+/** Kubernetes keeps at most this much of an exec probe's output. */
+export const MAX_EXEC_OUTPUT = 10 * 1024;
+
 /** Exit code 0 is success; the output (stdout then stderr) is the failure's text; the deadline fails it. */
 export async function runExecProbe(
   deps: { runtime: Pick<ContainerRuntime, 'exec'>; clock: Clock },
@@ -221,7 +224,7 @@ export async function runExecProbe(
       return { result: 'failure', output: `exec failed: ${errorMessage(outcome.error)}` };
     case 'value': {
       const { exitCode, stdout, stderr } = outcome.value;
-      return { result: exitCode === 0 ? 'success' : 'failure', output: stdout + stderr };
+      return { result: exitCode === 0 ? 'success' : 'failure', output: (stdout + stderr).slice(0, MAX_EXEC_OUTPUT) };
     }
   }
 }
