@@ -1,12 +1,14 @@
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-import { KubeObject, ResourceInfo, resources } from '@mk/api';
+import { KubeObject, Node, Pod, ResourceInfo, resources } from '@mk/api';
 import { ApiError, toGrpcError } from '@mk/client';
 import { addService, mkapi, services } from '@mk/proto';
 import { Clock, Logger, Rng, httpEndpoints, listenHttp } from '@mk/shared';
 import { Cacher } from './cacher';
+import { createMetricsService } from './metrics-aggregator';
 import { ApiServerMetrics } from './metrics';
 import { NamespaceFinalizer } from './namespace-finalizer';
+import { createPodsService, KubeletClients } from './pod-proxy';
 import { ServiceCidr } from './registry/allocator';
 import { toApiError } from './registry/errors';
 import { objectKey, resourcePrefix } from './registry/keys';
@@ -47,6 +49,8 @@ export class ApiServer {
   private grpcServer: grpc.Server | undefined;
   private httpServer: http.Server | undefined;
   private readonly finalizer: NamespaceFinalizer;
+  /** Connections to the kubelets, for logs, exec and metrics. */
+  private readonly kubelets = new KubeletClients();
   private cancelBookmarks: () => void = () => {};
   private stopped = false;
   grpcPort = 0;
@@ -79,6 +83,24 @@ export class ApiServer {
       Version: (_call, cb) => cb(null, this.versionInfo()),
       APIResources: (_call, cb) => cb(null, { json: Buffer.from(JSON.stringify(apiResourceList())) }),
     });
+    const reg = this.registry;
+    const getNode = async (name: string) => (await reg.get(this.resource('nodes'), '', name)) as Node;
+    addService(
+      server,
+      services.mkapi.Pods,
+      createPodsService({ getPod: async (ns, name) => (await reg.get(this.resource('pods'), ns, name)) as Pod, getNode, kubelets: this.kubelets, logger: this.o.logger }),
+    );
+    addService(
+      server,
+      services.mkapi.Metrics,
+      createMetricsService({
+        listNodes: async (labelSelector) => (await reg.list(this.resource('nodes'), '', { labelSelector })).items as Node[],
+        listPods: async (ns, labelSelector) => (await reg.list(this.resource('pods'), ns, { labelSelector })).items as Pod[],
+        kubelets: this.kubelets,
+        clock: this.o.clock,
+        logger: this.o.logger,
+      }),
+    );
     this.grpcPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(this.o.listen, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(new Error(`cannot listen on ${this.o.listen}: ${err.message}`)) : resolve(port))),
     );
@@ -115,6 +137,7 @@ export class ApiServer {
     this.finalizer.stop();
     for (const c of this.cachers.values()) c.stop();
     this.grpcServer?.forceShutdown();
+    this.kubelets.close();
     await new Promise<void>((resolve) => (this.httpServer ? this.httpServer.close(() => resolve()) : resolve()));
     this.httpServer?.closeAllConnections();
   }

@@ -9,3 +9,4 @@ export * from './informer';
 export * from './event-recorder';
 export * from './config';
 export * from './leader-election';
+export * from './metrics';

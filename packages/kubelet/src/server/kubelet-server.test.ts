@@ -205,7 +205,7 @@ describe('kubelet server: Stats', () => {
       clock: systemClock,
       logger: nullLogger,
       firstSampleGapMs: 10,
-      nodeUsage: async () => ({ cpuUsageNanos: calls++ === 0 ? 0 : 1e15, memoryWorkingSetBytes: 3 << 30 }),
+      nodeUsage: async () => ({ cpuUsageNanos: calls++ === 0 ? 0 : 1e15, memoryWorkingSetBytes: 3 * 2 ** 30 }),
     });
     const client = new KubeletClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
     try {
@@ -216,7 +216,7 @@ describe('kubelet server: Stats', () => {
         { ns: 'default', name: 'web', uid: 'uid-web', containers: [['app', 100_000_000, 2 << 20, 200]] },
       ]);
       expect(calls).toBe(2);
-      expect(summary.node?.memoryWorkingSetBytes).toBe(3 << 30);
+      expect(summary.node?.memoryWorkingSetBytes).toBe(3 * 2 ** 30);
       expect(summary.node?.cpuNanoCores).toBeGreaterThan(0);
     } finally {
       client.close();
