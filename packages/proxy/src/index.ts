@@ -2,3 +2,4 @@
 export * from './rules';
 export * from './iptables';
 export * from './proxier';
+export * from './dns';
