@@ -3,3 +3,4 @@ export * from './rules';
 export * from './iptables';
 export * from './proxier';
 export * from './dns';
+export * from './metrics';
