@@ -17,13 +17,18 @@ import * as grpc from '@grpc/grpc-js';
 import { type ServiceClient, makeClientConstructor, mkapi, services, unaryCall } from '@mk/proto';
 import { type Clock, type Logger, nullLogger, systemClock } from '@mk/shared';
 import { fromGrpcError } from './grpc-status';
+import type { MetricsList, NodeMetrics, PodMetrics } from './metrics';
 import type { KubeObjectLike } from './object';
 import { ApiError, STATUS_METADATA_KEY, type Status } from './status';
 
 type ResourcesClient = ServiceClient<typeof services.mkapi.Resources>;
 type DiscoveryClient = ServiceClient<typeof services.mkapi.Discovery>;
+type PodsClient = ServiceClient<typeof services.mkapi.Pods>;
+type MetricsClient = ServiceClient<typeof services.mkapi.Metrics>;
 const ResourcesClientCtor = makeClientConstructor(services.mkapi.Resources);
 const DiscoveryClientCtor = makeClientConstructor(services.mkapi.Discovery);
+const PodsClientCtor = makeClientConstructor(services.mkapi.Pods);
+const MetricsClientCtor = makeClientConstructor(services.mkapi.Metrics);
 
 export interface RetryOptions {
   /** Full passes over the address list before giving up (default 3). */
@@ -145,6 +150,66 @@ export interface VersionInfo {
   store: string;
 }
 
+/** `kubectl logs` options. */
+export interface PodLogsOptions {
+  /** Empty or absent: the pod's only container. */
+  container?: string;
+  /** Keep streaming until the container exits (or the caller stops iterating). */
+  follow?: boolean;
+  /** The log of the previous (terminated) run of the container. */
+  previous?: boolean;
+  /** Only the last N lines. */
+  tailLines?: number;
+  sinceSeconds?: number;
+  timestamps?: boolean;
+  /** How long to wait for a connection to an API server (default: the client's deadline). */
+  connectTimeoutMs?: number;
+}
+
+/** `kubectl exec` options. */
+export interface PodExecOptions {
+  /** Empty or absent: the pod's only container. */
+  container?: string;
+  command: readonly string[];
+  /** Open the command's stdin (`write`, `closeStdin`). */
+  stdin?: boolean;
+  tty?: boolean;
+  connectTimeoutMs?: number;
+}
+
+/** One piece of an exec's output: 1 = stdout, 2 = stderr. */
+export interface ExecOutputChunk {
+  stream: 1 | 2;
+  data: Buffer;
+}
+
+/** A running `exec`: iterate `output` to the end, then `exitCode` is known. */
+export interface PodExecSession {
+  /** Ends after the command's last output; throws the ApiError that ended the stream, if any. */
+  readonly output: AsyncIterable<ExecOutputChunk>;
+  /** Resolves once `output` has ended with the command's exit code; rejects like `output`. */
+  readonly exitCode: Promise<number>;
+  write(data: Uint8Array): void;
+  /** The command reads end-of-file. */
+  closeStdin(): void;
+  resize(rows: number, cols: number): void;
+  /** Abandons the session (the output ends). */
+  cancel(): void;
+}
+
+export interface PodMetricsOptions extends CallOptions {
+  /** Empty or absent: every namespace. */
+  namespace?: string;
+  labelSelector?: string | Readonly<Record<string, string>>;
+  /** Only this pod (needs `namespace`). */
+  name?: string;
+}
+
+export interface NodeMetricsOptions extends CallOptions {
+  labelSelector?: string | Readonly<Record<string, string>>;
+  name?: string;
+}
+
 /** Errors of writes that reached a server but got no answer: the write may or may not have happened. */
 const uncertainWrites = new WeakSet<ApiError>();
 
@@ -224,6 +289,8 @@ interface Connection {
   readonly address: string;
   readonly resources: ResourcesClient;
   readonly discovery: DiscoveryClient;
+  readonly pods: PodsClient;
+  readonly metrics: MetricsClient;
 }
 
 type Kind = 'read' | 'write';
@@ -491,6 +558,129 @@ export class ApiClient {
     };
   }
 
+  /**
+   * A container's log (`kubectl logs`), chunk by chunk (whole lines). Stopping the iteration
+   * cancels the call (and the kubelet's follow). The stream goes to one API server, chosen by
+   * connecting (failover as for a request that was never sent); once open it is never re-sent.
+   */
+  async *podLogs(namespace: string, name: string, opts: PodLogsOptions = {}): AsyncGenerator<Buffer, void, undefined> {
+    const request: mkapi.PodLogsRequest.$Properties = {
+      namespace,
+      name,
+      container: opts.container ?? '',
+      follow: opts.follow ?? false,
+      previous: opts.previous ?? false,
+      ...(opts.tailLines !== undefined ? { tailLines: opts.tailLines } : {}),
+      sinceSeconds: opts.sinceSeconds ?? 0,
+      timestamps: opts.timestamps ?? false,
+    };
+    const c = await this.connectForStream(opts.connectTimeoutMs ?? this.timeoutMs);
+    const stream = c.pods.Logs(request);
+    try {
+      for await (const chunk of stream as AsyncIterable<mkapi.LogChunk>) yield Buffer.from(chunk.data);
+    } catch (e) {
+      throw callError(e, c.address);
+    } finally {
+      stream.cancel();
+    }
+  }
+
+  /** Starts a command in a container (`kubectl exec`); see PodExecSession. Never re-sent once open. */
+  async podExec(namespace: string, name: string, opts: PodExecOptions): Promise<PodExecSession> {
+    const c = await this.connectForStream(opts.connectTimeoutMs ?? this.timeoutMs);
+    const call = c.pods.Exec();
+    call.write({ start: { namespace, name, container: opts.container ?? '', command: [...opts.command], stdin: opts.stdin ?? false, tty: opts.tty ?? false } });
+    let exit: number | undefined;
+    let settle!: { resolve: (code: number) => void; reject: (e: unknown) => void };
+    const exitCode = new Promise<number>((resolve, reject) => (settle = { resolve, reject }));
+    exitCode.catch(() => undefined); // reported through `output` too
+    let inputOpen = true;
+    let cancelled = false;
+    async function* output(): AsyncGenerator<ExecOutputChunk, void, undefined> {
+      try {
+        for await (const m of call as AsyncIterable<mkapi.ExecOutput>) {
+          if (m.output === 'stdout') yield { stream: 1, data: Buffer.from(m.stdout ?? []) };
+          else if (m.output === 'stderr') yield { stream: 2, data: Buffer.from(m.stderr ?? []) };
+          else if (m.output === 'exit') exit = m.exit?.code ?? 0;
+        }
+      } catch (e) {
+        const err = cancelled ? ApiError.of('Unknown', 'the exec session was cancelled') : callError(e, c.address);
+        settle.reject(err);
+        throw err;
+      } finally {
+        call.cancel();
+      }
+      if (exit === undefined) {
+        const err = ApiError.internal(`the API server at ${c.address} ended the exec stream without an exit code`);
+        settle.reject(err);
+        throw err;
+      }
+      settle.resolve(exit);
+    }
+    const send = (m: mkapi.ExecInput.$Properties): void => {
+      if (inputOpen) call.write(m);
+    };
+    return {
+      output: output(),
+      exitCode,
+      write: (data) => send({ stdin: data }),
+      closeStdin: () => {
+        send({ closeStdin: true });
+        if (inputOpen) call.end();
+        inputOpen = false;
+      },
+      resize: (rows, cols) => send({ resize: { rows, cols } }),
+      cancel: () => {
+        cancelled = true;
+        inputOpen = false;
+        call.cancel();
+      },
+    };
+  }
+
+  /** metrics.k8s.io PodMetrics of the pods asked for (`kubectl top pods`). */
+  async podMetrics(opts: PodMetricsOptions = {}): Promise<MetricsList<PodMetrics>> {
+    const request = { namespace: opts.namespace ?? '', labelSelector: formatSelector(opts.labelSelector), name: opts.name ?? '' };
+    return this.call('read', 'pod metrics', opts, async (c, o) => {
+      const res = await unaryCall(c.metrics.PodMetrics.bind(c.metrics), request, o);
+      return decodeJson<MetricsList<PodMetrics>>(res.json, 'pod metrics', c.address);
+    });
+  }
+
+  /** metrics.k8s.io NodeMetrics (`kubectl top nodes`). */
+  async nodeMetrics(opts: NodeMetricsOptions = {}): Promise<MetricsList<NodeMetrics>> {
+    const request = { labelSelector: formatSelector(opts.labelSelector), name: opts.name ?? '' };
+    return this.call('read', 'node metrics', opts, async (c, o) => {
+      const res = await unaryCall(c.metrics.NodeMetrics.bind(c.metrics), request, o);
+      return decodeJson<MetricsList<NodeMetrics>>(res.json, 'node metrics', c.address);
+    });
+  }
+
+  /**
+   * The connection a stream goes over: the first server (from the current one) that connects
+   * within `timeoutMs`, with the rounds and back-off of unary calls. Connecting first is what lets
+   * a stream fail over without ever being sent twice.
+   */
+  private async connectForStream(timeoutMs: number): Promise<Connection> {
+    let last: ApiError | undefined;
+    for (let round = 0; round < this.rounds; round++) {
+      if (round > 0) await this.sleep(this.backoff(round - 1));
+      let index = this.current;
+      for (let tried = 0; tried < this.servers.length; tried++) {
+        const c = this.connection(index);
+        try {
+          await new Promise<void>((resolve, reject) => c.pods.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve())));
+          this.noteAnswered(index);
+          return c;
+        } catch (e) {
+          last = ApiError.unavailable(`the API server at ${c.address} is unavailable: ${(e as Error).message}`);
+          index = this.failedOver(index, last);
+        }
+      }
+    }
+    throw this.exhausted(last);
+  }
+
   private decodeWatchEvent<T>(ev: mkapi.WatchEvent, resource: string, server: string): WatchEvent<T> {
     const object = decodeJson<unknown>(ev.object, `watch ${resource}`, server);
     switch (ev.type) {
@@ -523,6 +713,8 @@ export class ApiClient {
     for (const c of this.connections.values()) {
       c.resources.close();
       c.discovery.close();
+      c.pods.close();
+      c.metrics.close();
     }
     this.connections.clear();
   }
@@ -537,8 +729,11 @@ export class ApiClient {
       const creds = grpc.credentials.createInsecure();
       const resources = new ResourcesClientCtor(address, creds, this.channelOptions);
       // One channel (one HTTP/2 connection) per server for both services.
-      const discovery = new DiscoveryClientCtor(address, creds, { ...this.channelOptions, channelOverride: resources.getChannel() });
-      c = { address, resources, discovery };
+      const shared = { ...this.channelOptions, channelOverride: resources.getChannel() };
+      const discovery = new DiscoveryClientCtor(address, creds, shared);
+      const pods = new PodsClientCtor(address, creds, shared);
+      const metrics = new MetricsClientCtor(address, creds, shared);
+      c = { address, resources, discovery, pods, metrics };
       this.connections.set(index, c);
     }
     return c;

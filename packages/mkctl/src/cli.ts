@@ -11,6 +11,9 @@ import { configCurrentContext, configDeleteContext, configGetContexts, configSet
 import { createDeployment, createFromFiles, createNamespace } from './commands/create';
 import { deleteCommand } from './commands/delete';
 import { describe } from './commands/describe';
+import { exec } from './commands/exec';
+import { logs } from './commands/logs';
+import { topNodes, topPods } from './commands/top';
 import { get } from './commands/get';
 import { version } from './commands/version';
 import { rolloutHistory, rolloutPause, rolloutRestart, rolloutResume, rolloutUndo } from './commands/rollout';
@@ -53,6 +56,12 @@ for (const f of [
   'client',
   'minify',
   'current',
+  'follow',
+  'previous',
+  'timestamps',
+  'stdin',
+  'tty',
+  'containers',
 ]) {
   BOOLEAN_FLAGS[f] = { on: [`--${f}`], off: [] };
 }
@@ -395,6 +404,81 @@ export async function run(argv: readonly string[], makeContext: ContextFactory, 
       .exitOverride()
       .action(action(async (cmd, args: string[], o: Record<string, unknown>) => fn(context(cmd), args, o.selector !== undefined ? { selector: o.selector as string } : {})));
   }
+
+  sub('logs', 'Print the logs for a container in a pod')
+    .argument('[args...]', 'POD [CONTAINER] or pod/POD')
+    .option('-c, --container <name>', 'the container (default: the pod\'s only one)')
+    .option('-f, --follow', 'stream the log until the container exits (or Ctrl-C)')
+    .option('-p, --previous', 'the log of the previous, terminated run of the container')
+    .option('--tail <lines>', 'only the last N lines (-1: all)', '-1')
+    .option('--timestamps', 'start each line with its time stamp')
+    .option('--since <duration>', 'only lines younger than this (e.g. 5s, 2m)')
+    .action(
+      action(async (cmd, args: string[], o: Record<string, unknown>) =>
+        logs(context(cmd), args, {
+          ...(o.container !== undefined ? { container: o.container as string } : {}),
+          follow: o.follow === true,
+          previous: o.previous === true,
+          tail: o.tail as string,
+          timestamps: o.timestamps === true,
+          ...(o.since !== undefined ? { since: o.since as string } : {}),
+        }),
+      ),
+    );
+
+  sub('exec', 'Execute a command in a container')
+    .usage('[-i] [-t] POD [-c CONTAINER] -- COMMAND [ARGS...]')
+    .argument('[args...]', 'POD -- COMMAND [ARGS...]')
+    .option('-c, --container <name>', 'the container (default: the pod\'s only one)')
+    .option('-i, --stdin', 'pass stdin to the command')
+    .option('-t, --tty', 'stdin is a TTY (raw mode)')
+    .action(
+      action(async (cmd, args: string[], o: Record<string, unknown>) =>
+        exec(context(cmd), args, { ...(o.container !== undefined ? { container: o.container as string } : {}), stdin: o.stdin === true, tty: o.tty === true }),
+      ),
+    );
+
+  const top = sub('top', 'Display resource (CPU/memory) usage');
+  top
+    .command('pod')
+    .aliases(['pods', 'po'])
+    .description('Display resource (CPU/memory) usage of pods')
+    .argument('[name]')
+    .option('-A, --all-namespaces', 'the pods of every namespace')
+    .option('-l, --selector <selector>', 'label selector (e.g. app=web)')
+    .option('--containers', 'a line per container')
+    .option('--no-headers', 'print no column headers')
+    .option('--sort-by <field>', 'cpu|memory')
+    .exitOverride()
+    .action(
+      action(async (cmd, name: string | undefined, o: Record<string, unknown>) =>
+        topPods(context(cmd), name === undefined ? [] : [name], {
+          allNamespaces: o.allNamespaces === true,
+          containers: o.containers === true,
+          noHeaders: o.headers === false,
+          ...(o.selector !== undefined ? { selector: o.selector as string } : {}),
+          ...(o.sortBy !== undefined ? { sortBy: o.sortBy as string } : {}),
+        }),
+      ),
+    );
+  top
+    .command('node')
+    .aliases(['nodes', 'no'])
+    .description('Display resource (CPU/memory) usage of nodes')
+    .argument('[name]')
+    .option('-l, --selector <selector>', 'label selector')
+    .option('--no-headers', 'print no column headers')
+    .option('--sort-by <field>', 'cpu|memory')
+    .exitOverride()
+    .action(
+      action(async (cmd, name: string | undefined, o: Record<string, unknown>) =>
+        topNodes(context(cmd), name === undefined ? [] : [name], {
+          noHeaders: o.headers === false,
+          ...(o.selector !== undefined ? { selector: o.selector as string } : {}),
+          ...(o.sortBy !== undefined ? { sortBy: o.sortBy as string } : {}),
+        }),
+      ),
+    );
 
   sub('api-resources', 'Print the supported API resources on the server')
     .option('-o, --output <format>', 'wide|name')

@@ -8,8 +8,16 @@ import type {
   CreateOptions,
   DeleteOptions,
   ListOptions,
+  MetricsList,
+  NodeMetrics,
+  NodeMetricsOptions,
   ObjectList,
   PatchOptions,
+  PodExecOptions,
+  PodExecSession,
+  PodLogsOptions,
+  PodMetrics,
+  PodMetricsOptions,
   VersionInfo,
   WatchEvent,
   WatchHandle,
@@ -35,6 +43,26 @@ export interface MkClient {
   watch(resource: string, opts: WatchOptions, handler: (event: WatchEvent<KubeObject>) => void): WatchHandle;
   version(): Promise<VersionInfo>;
   apiResources(): Promise<APIResource[]>;
+  /** A container's log, chunk by chunk; stopping the iteration cancels it. */
+  podLogs(namespace: string, name: string, opts?: PodLogsOptions): AsyncIterable<Buffer>;
+  podExec(namespace: string, name: string, opts: PodExecOptions): Promise<PodExecSession>;
+  podMetrics(opts?: PodMetricsOptions): Promise<MetricsList<PodMetrics>>;
+  nodeMetrics(opts?: NodeMetricsOptions): Promise<MetricsList<NodeMetrics>>;
+}
+
+/** The process's byte streams and terminal, for `logs` and `exec` (whose output may be any bytes). */
+export interface Terminal {
+  writeOut(data: Uint8Array): void;
+  writeErr(data: Uint8Array): void;
+  /** stdin, chunk by chunk, until end of file. */
+  stdin(): AsyncIterable<Buffer>;
+  readonly stdinIsTTY: boolean;
+  /** Puts the terminal into raw mode (`exec -t`); the function returned restores it. */
+  makeRaw(): () => void;
+  /** The terminal's size, when stdout is one. */
+  size(): { rows: number; cols: number } | undefined;
+  /** Calls `f` whenever the terminal is resized; the function returned stops that. */
+  onResize(f: () => void): () => void;
 }
 
 export interface Writer {
@@ -75,4 +103,5 @@ export interface CommandContext {
   readonly interrupted: Promise<void>;
   /** mkctl's own version (`mkctl version`). */
   readonly clientVersion: string;
+  readonly terminal: Terminal;
 }

@@ -9,7 +9,7 @@ import { defaultConfigPath, loadClientConfig, parseServerList } from '@mk/client
 import { systemClock } from '@mk/shared';
 import { type GlobalOptions, run } from './cli';
 import { parseDuration } from './commands/delete';
-import type { CommandContext, Io, MkClient, Writer } from './context';
+import type { CommandContext, Io, MkClient, Terminal, Writer } from './context';
 import { RealClient } from './real-client';
 
 function readVersion(): string {
@@ -38,6 +38,25 @@ const realIo: Io = {
       process.stdin.on('end', () => resolve(text));
       process.stdin.on('error', reject);
     }),
+};
+
+const realTerminal: Terminal = {
+  writeOut: (data) => void process.stdout.write(data),
+  writeErr: (data) => void process.stderr.write(data),
+  stdin: () => process.stdin as AsyncIterable<Buffer>,
+  get stdinIsTTY() {
+    return process.stdin.isTTY === true;
+  },
+  makeRaw() {
+    if (!process.stdin.isTTY) return () => undefined;
+    process.stdin.setRawMode(true);
+    return () => process.stdin.setRawMode(false);
+  },
+  size: () => (process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined),
+  onResize(f) {
+    process.stdout.on('resize', f);
+    return () => void process.stdout.off('resize', f);
+  },
 };
 
 function writerOf(stream: NodeJS.WriteStream): Writer {
@@ -102,6 +121,7 @@ export function realContextFactory(o: RealContextOptions): (g: GlobalOptions) =>
       localTime: true,
       interrupted: o.interrupted,
       clientVersion: o.clientVersion,
+      terminal: realTerminal,
     };
   };
 }

@@ -4,7 +4,7 @@
  * request so that unreachable servers fail within the timeout instead of hanging.
  */
 import type { KubeObject } from '@mk/api';
-import { ApiClient, ApiError, type WatchEvent, type WatchHandle, type WatchOptions } from '@mk/client';
+import { ApiClient, ApiError, type NodeMetricsOptions, type PodExecOptions, type PodLogsOptions, type PodMetricsOptions, type WatchEvent, type WatchHandle, type WatchOptions } from '@mk/client';
 import type { MkClient } from './context';
 import { humanDuration } from './time';
 
@@ -69,6 +69,19 @@ export class RealClient implements MkClient {
   }
   apiResources() {
     return this.deadline(this.api.apiResources());
+  }
+  // Streams have no overall deadline (a follow lasts as long as the user wants); connecting does.
+  podLogs(namespace: string, name: string, opts?: PodLogsOptions): AsyncIterable<Buffer> {
+    return this.api.podLogs(namespace, name, { connectTimeoutMs: this.totalMs, ...opts });
+  }
+  podExec(namespace: string, name: string, opts: PodExecOptions) {
+    return this.api.podExec(namespace, name, { connectTimeoutMs: this.totalMs, ...opts });
+  }
+  podMetrics(opts?: PodMetricsOptions) {
+    return this.deadline(this.api.podMetrics(opts));
+  }
+  nodeMetrics(opts?: NodeMetricsOptions) {
+    return this.deadline(this.api.nodeMetrics(opts));
   }
 
   close(): void {

@@ -21,6 +21,9 @@ export interface TestContextOptions {
   contextName?: string;
   /** Makes `client` throw this (no server configured). */
   clientError?: Error;
+  /** stdin as chunks for `exec -i` (default: `stdin` as one chunk). */
+  stdinChunks?: string[];
+  stdinIsTTY?: boolean;
 }
 
 export class MemoryIo implements Io {
@@ -90,6 +93,8 @@ export interface TestContext {
   factory: ContextFactory;
   /** The global flags the last command was started with. */
   globals(): Parameters<ContextFactory>[0] | undefined;
+  /** How often raw mode was switched on / off. */
+  rawMode: { on: number; off: number };
 }
 
 export const TEST_NOW = Date.parse('2024-05-01T12:00:00Z');
@@ -103,6 +108,8 @@ export function testContext(opts: TestContextOptions = {}): TestContext {
   let err = '';
   let interrupt!: () => void;
   const interrupted = new Promise<void>((r) => (interrupt = r));
+  const rawMode = { on: 0, off: 0 };
+  const stdinChunks = opts.stdinChunks ?? (opts.stdin ? [opts.stdin] : []);
   const ctx: CommandContext = {
     get client(): MkClient {
       if (opts.clientError) throw opts.clientError;
@@ -119,6 +126,20 @@ export function testContext(opts: TestContextOptions = {}): TestContext {
     localTime: false,
     interrupted,
     clientVersion: 'v0.1.0',
+    terminal: {
+      writeOut: (data) => (out += Buffer.from(data).toString()),
+      writeErr: (data) => (err += Buffer.from(data).toString()),
+      stdin: async function* () {
+        for (const c of stdinChunks) yield Buffer.from(c);
+      },
+      stdinIsTTY: opts.stdinIsTTY ?? false,
+      makeRaw: () => {
+        rawMode.on++;
+        return () => void rawMode.off++;
+      },
+      size: () => (opts.stdinIsTTY ? { rows: 24, cols: 80 } : undefined),
+      onResize: () => () => undefined,
+    },
   };
   let lastGlobals: Parameters<ContextFactory>[0] | undefined;
   const factory: ContextFactory = (g) => {
@@ -130,5 +151,5 @@ export function testContext(opts: TestContextOptions = {}): TestContext {
       ...(g.context !== undefined ? { contextName: { value: g.context } } : {}),
     }) as CommandContext;
   };
-  return { ctx, client, clock, io, out: () => out, err: () => err, interrupt, factory, globals: () => lastGlobals };
+  return { ctx, client, clock, io, out: () => out, err: () => err, interrupt, factory, globals: () => lastGlobals, rawMode };
 }

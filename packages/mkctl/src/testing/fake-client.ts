@@ -28,8 +28,16 @@ import {
   type DeleteOptions,
   formatSelector,
   type ListOptions,
+  type MetricsList,
+  type NodeMetrics,
+  type NodeMetricsOptions,
   type ObjectList,
   type PatchOptions,
+  type PodExecOptions,
+  type PodExecSession,
+  type PodLogsOptions,
+  type PodMetrics,
+  type PodMetricsOptions,
   type VersionInfo,
   type WatchEvent,
   type WatchHandle,
@@ -73,6 +81,16 @@ export class FakeClient implements MkClient {
   private readonly now: () => number;
   private readonly serverSide: boolean;
   serverVersion: VersionInfo = { gitVersion: 'v0.1.0', platform: 'linux/amd64', store: 'mk-store' };
+  /** Log lines per "namespace/name" for podLogs (each chunk one line); absent: NotFound. */
+  readonly logs = new Map<string, string[]>();
+  /** What an exec answers: output (stdin echoed after it when `echoStdin`) and exit code. */
+  execAnswer: { stdout?: string; stderr?: string; exitCode: number; echoStdin?: boolean } = { exitCode: 0, echoStdin: true };
+  /** The stdin each exec got, in order. */
+  readonly execStdin: string[] = [];
+  /** How often an exec session was resized. */
+  execResizes = 0;
+  podMetricsList: MetricsList<PodMetrics> = { kind: 'PodMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', items: [], unreachableNodes: [] };
+  nodeMetricsList: MetricsList<NodeMetrics> = { kind: 'NodeMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', items: [], unreachableNodes: [] };
 
   constructor(opts: FakeClientOptions = {}) {
     this.now = opts.now ?? (() => Date.parse('2024-05-01T12:00:00Z'));
@@ -221,6 +239,51 @@ export class FakeClient implements MkClient {
     this.record({ method: 'apiResources' });
     const verbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
     return resources.map((r) => ({ name: r.resource, singularName: r.singular, shortNames: [...r.shortNames], namespaced: r.namespaced, kind: r.kind, group: r.group, version: r.version, verbs }));
+  }
+
+  async *podLogs(namespace: string, name: string, opts: PodLogsOptions = {}): AsyncGenerator<Buffer> {
+    this.record({ method: 'podLogs', resource: 'pods', namespace, name, opts });
+    const lines = this.logs.get(`${namespace}/${name}`);
+    if (lines === undefined) throw this.notFound('pods', name);
+    const from = opts.tailLines === undefined ? 0 : Math.max(0, lines.length - opts.tailLines);
+    for (const line of lines.slice(from)) yield Buffer.from(`${line}\n`);
+  }
+
+  async podExec(namespace: string, name: string, opts: PodExecOptions): Promise<PodExecSession> {
+    this.record({ method: 'podExec', resource: 'pods', namespace, name, opts });
+    if (!this.bucket('pods').has(this.key(namespace, name))) throw this.notFound('pods', name);
+    const answer = this.execAnswer;
+    let stdin = '';
+    let closeInput!: () => void;
+    const inputClosed = new Promise<void>((resolve) => (closeInput = resolve));
+    if (!opts.stdin) closeInput();
+    const record = this.execStdin;
+    async function* output() {
+      await inputClosed;
+      record.push(stdin);
+      if (answer.stdout) yield { stream: 1 as const, data: Buffer.from(answer.stdout) };
+      if (answer.echoStdin && stdin) yield { stream: 1 as const, data: Buffer.from(stdin) };
+      if (answer.stderr) yield { stream: 2 as const, data: Buffer.from(answer.stderr) };
+    }
+    return {
+      output: output(),
+      exitCode: inputClosed.then(() => answer.exitCode),
+      write: (data) => void (stdin += Buffer.from(data).toString()),
+      closeStdin: () => closeInput(),
+      resize: () => void this.execResizes++,
+      cancel: () => closeInput(),
+    };
+  }
+
+  async podMetrics(opts: PodMetricsOptions = {}): Promise<MetricsList<PodMetrics>> {
+    this.record({ method: 'podMetrics', resource: 'pods', opts });
+    const items = this.podMetricsList.items.filter((m) => (!opts.namespace || m.metadata.namespace === opts.namespace) && (!opts.name || m.metadata.name === opts.name));
+    return clone({ ...this.podMetricsList, items });
+  }
+
+  async nodeMetrics(opts: NodeMetricsOptions = {}): Promise<MetricsList<NodeMetrics>> {
+    this.record({ method: 'nodeMetrics', resource: 'nodes', opts });
+    return clone({ ...this.nodeMetricsList, items: this.nodeMetricsList.items.filter((m) => !opts.name || m.metadata.name === opts.name) });
   }
 
   // ---- internals ----
