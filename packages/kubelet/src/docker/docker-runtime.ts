@@ -88,6 +88,15 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  /** dockerd's version (the node's containerRuntimeVersion is `docker://<it>`). */
+  async version(): Promise<string> {
+    try {
+      return (await this.docker.version()).Version;
+    } catch (e) {
+      throw runtimeError('asking Docker its version', e, this.socketPath);
+    }
+  }
+
   // ---- sandboxes ----
 
   async createSandbox(config: SandboxConfig): Promise<RuntimeSandbox> {
@@ -480,12 +489,14 @@ export class DockerRuntime implements ContainerRuntime {
     }
     let stream: Readable;
     try {
+      // dockerode types it as NodeJS.ReadableStream; it is the HTTP response, a Readable.
       stream = (await container.logs({ ...query, follow: true })) as unknown as Readable;
     } catch (e) {
       throw runtimeError(`following the log of container ${id}`, e, this.socketPath);
     }
     try {
-      // Docker ends a followed log when the container stops.
+      // Docker ends a followed log when the container stops. (Docker 20.10 may leave out a last
+      // line without a newline there; reading the log again shows it.)
       for await (const data of stream as AsyncIterable<Buffer>) yield* lines.push(data);
       yield* lines.end();
     } finally {
