@@ -137,7 +137,7 @@ async function startBusybox(
 beforeAll(async () => {
   const info = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 }).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
   if (info.code !== 0) {
-    throw new Error(`no Docker engine answers at /var/run/docker.sock (\`bash scripts/setup\` installs and starts it): ${info.stderr.trim()}`);
+    throw new Error(`\`docker info\` failed: no Docker engine answers (\`bash scripts/setup\` installs and starts it): ${info.stderr.trim()}`);
   }
   const images = await run('bash', [path.join(ROOT, 'scripts/images')], { timeoutMs: 180_000 });
   if (images.code !== 0) throw new Error(`scripts/images failed (exit ${images.code}):\n${images.stderr}`);
