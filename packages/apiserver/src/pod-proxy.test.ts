@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Node } from '@mk/api';
 import { ApiError, toGrpcError } from '@mk/client';
-import { kubeletAddress, kubeletError } from './pod-proxy';
+import { kubeletAddress, kubeletError, shortDetail } from './pod-proxy';
 
 const node = (status: Node['status']): Node => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, ...(status ? { status } : {}) });
 
@@ -33,4 +33,13 @@ describe('kubeletError', () => {
     const err = kubeletError({ code, details, metadata: new grpc.Metadata() }, 'n1', '127.0.0.1:1');
     expect([err.reason, err.message]).toEqual([reason, message]);
   });
+});
+
+describe('shortDetail', () => {
+  test.each([
+    ['No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:40627. Resolution note: ', 'connect ECONNREFUSED 127.0.0.1:40627'],
+    ['No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1 (2024-05-01T12:00:00.000Z)', 'connect ECONNREFUSED 127.0.0.1:1'],
+    ['Connection dropped', 'Connection dropped'],
+    ['', 'no connection'],
+  ])('%j → %j', (details, want) => expect(shortDetail(details)).toBe(want));
 });

@@ -62,10 +62,15 @@ export function kubeletError(e: unknown, nodeName: string, address: string): Api
   return ApiError.internal(`${where} failed the call: ${details}`);
 }
 
-/** grpc-js' "No connection established. Last error: connect ECONNREFUSED ..." → "connect ECONNREFUSED ...". */
-function shortDetail(details: string): string {
-  const last = /Last error: ([^(]*)/.exec(details);
-  return (last?.[1] ?? details).trim().replace(/\.$/, '') || 'no connection';
+/**
+ * grpc-js' "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1.
+ * Resolution note: " → "connect ECONNREFUSED 127.0.0.1:1".
+ */
+export function shortDetail(details: string): string {
+  const at = details.indexOf('Last error: ');
+  let d = at < 0 ? details : details.slice(at + 'Last error: '.length);
+  d = d.replace(/^Error: /, '').split('. Resolution note')[0]!.split(' (')[0]!;
+  return d.trim().replace(/\.$/, '') || 'no connection';
 }
 
 export interface PodProxyDeps {
