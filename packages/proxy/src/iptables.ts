@@ -31,7 +31,11 @@ function exec(cmd: string, args: readonly string[], input?: string): Promise<Exe
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err && code !== 0 ? err.message : '') });
     });
-    child.stdin?.end(input ?? '');
+    // A command that exits without reading its input (or fails early) closes the pipe: its exit
+    // status reports that, so EPIPE here is not an error of its own (and must not crash us).
+    child.stdin?.on('error', () => undefined);
+    if (input === undefined) child.stdin?.end();
+    else child.stdin?.end(input);
   });
 }
 

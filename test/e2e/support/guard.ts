@@ -8,12 +8,54 @@
  *     try { ... } finally { await guard.remove(); }
  *
  * Each rule carries the comment `<tag>-guard`. Use a tag of your own, not a NetnsNetwork's
- * (its `destroy()` reports rules with its tag that it did not make). With `netns` the rules go
+ * (its `destroy()` reports rules with its tag that it did not make): `guardTag('proxy')` gives
+ * `mkg-proxy-<pid base 36>`, which `sweepStaleGuards()` removes once this process is gone (a run
+ * killed before its cleanup). With `netns` the rules go
  * into that namespace (`/run/netns/<netns>`); a namespace with no default route has nowhere to
  * leak to, so nothing is installed there and `installed` is empty (and `note` says so).
  */
 import { outsideInterfaces } from './netns';
 import { run } from './processes';
+
+/** `mkg-<name>-<this process id, base 36>`: a tag `sweepStaleGuards` recognizes. */
+export function guardTag(name: string): string {
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name)) throw new Error(`guardTag: ${JSON.stringify(name)} must be lower-case letters and digits, '-' between`);
+  return `mkg-${name}-${process.pid.toString(36)}`;
+}
+
+const STALE_COMMENT = /--comment "?mkg-[a-z0-9-]+-([0-9a-z]{1,7})-guard"?(\s|$)/;
+
+/**
+ * Removes the host's guard rules (tagged by `guardTag`) whose creating process no longer exists.
+ * Returns the rules removed.
+ */
+export async function sweepStaleGuards(): Promise<string[]> {
+  const removed: string[] = [];
+  for (const chain of ['OUTPUT', 'FORWARD']) {
+    const r = await run('iptables', ['-w', '5', '-S', chain], { timeoutMs: 20_000 });
+    if (r.code !== 0) throw new Error(`iptables -S ${chain} failed: ${r.stderr.trim()}`);
+    for (const line of r.stdout.split('\n')) {
+      const m = STALE_COMMENT.exec(line);
+      if (!m || !line.startsWith(`-A ${chain} `)) continue;
+      const pid = parseInt(m[1]!, 36);
+      if (pid === process.pid || pidAlive(pid)) continue;
+      // Guard rules have no quoted words with spaces: the line splits back into its arguments.
+      const args = ['-D', ...line.replace(/"/g, '').split(/\s+/).slice(1)];
+      const d = await run('iptables', ['-w', '5', ...args], { timeoutMs: 20_000 });
+      if (d.code === 0) removed.push(line);
+    }
+  }
+  return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
 
 export interface GuardOptions {
   /** IPv4 CIDRs that must never leave the machine, e.g. the service and pod CIDRs. */
