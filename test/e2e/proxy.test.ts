@@ -10,8 +10,8 @@
  * Safety: before anything else, a guard REJECTs the service and cluster CIDRs on the host's
  * outside interface (test/e2e/support/guard.ts); the namespaces have no default route. In the node
  * the service CIDR is routed to eth0 (the bridge), so a connection to a ClusterIP has a route to
- * be DNATed on; the proxy's own MK-SERVICE-GUARD rejects whatever is left un-DNATed, and the
- * host's guard would catch it again.
+ * be DNATed on; the pods route it via the node. The proxy's own MK-SERVICE-GUARD rejects whatever
+ * is left un-DNATed, and the host's guard would catch it again.
  *
  * Run: npx jest test/e2e/proxy.test.ts --selectProjects e2e
  */
@@ -48,14 +48,15 @@ let node: NetnsHost;
 let podA: NetnsHost;
 let podB: NetnsHost;
 
-const inNode = (cmd: string, args: string[], timeoutMs = 15_000) => run(node.spawnPrefix[0]!, [...node.spawnPrefix.slice(1), cmd, ...args], { timeoutMs });
+const inHost = (host: NetnsHost, cmd: string, args: string[], timeoutMs = 15_000) => run(host.spawnPrefix[0]!, [...host.spawnPrefix.slice(1), cmd, ...args], { timeoutMs });
+const inNode = (cmd: string, args: string[], timeoutMs = 15_000) => inHost(node, cmd, args, timeoutMs);
 
 /**
  * `busybox wget` from inside the node: the body, or the error. (No `-T`: Debian's busybox 1.35
  * wget segfaults with it; `run`'s timeout bounds a hang instead.)
  */
-async function wget(url: string): Promise<{ ok: boolean; body: string; error: string }> {
-  const r = await inNode('busybox', ['wget', '-q', '-O', '-', url]);
+async function wget(url: string, from?: NetnsHost): Promise<{ ok: boolean; body: string; error: string }> {
+  const r = await inHost(from ?? node, 'busybox', ['wget', '-q', '-O', '-', url]);
   return { ok: r.code === 0, body: r.stdout.trim(), error: r.stderr.trim() };
 }
 
@@ -120,6 +121,29 @@ function dnsQuery(name: string, type: dnsPacket.RecordType = 'A'): Promise<{ rco
   });
 }
 
+/** The real mk-proxy in the node's namespace; resolves once it is ready (rules written). */
+async function startProxy(): Promise<Daemon> {
+  const [cmd, ...prefix] = node.spawnPrefix;
+  const d = Daemon.spawn('mk-proxy', cmd!, [
+    ...prefix,
+    process.execPath,
+    MK_PROXY,
+    '--server', apis!.addresses().join(','),
+    '--node-name', 'node-1',
+    '--cluster-cidr', CLUSTER_CIDR,
+    '--service-cluster-ip-range', SERVICE_CIDR,
+    '--dns-listen', `${node.address}:53`,
+    '--http-listen', `${node.address}:${HTTP_PORT}`,
+    '--min-sync-period', '200ms',
+    '--log-level', 'debug',
+  ]);
+  await eventually(`mk-proxy ready`, async () => {
+    if (!d.running()) throw new Error(`mk-proxy exited:\n${d.output.slice(-3000)}`);
+    return fetch(`http://${node.address}:${HTTP_PORT}/readyz`).then((r) => r.status === 200, () => false);
+  });
+  return d;
+}
+
 beforeAll(async () => {
   await requireBusybox();
   const build = await run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/proxy'], { cwd: ROOT, timeoutMs: 180_000 });
@@ -146,7 +170,9 @@ beforeAll(async () => {
   });
   await must(node.spawnPrefix[0]!, [...node.spawnPrefix.slice(1), 'ip', 'route', 'add', SERVICE_CIDR, 'dev', 'eth0']);
 
-  // 4. The pods: busybox httpd naming its backend.
+  // 4. The pods: busybox httpd naming its backend. Their service traffic goes through the node,
+  // as a pod's goes through its node's bridge.
+  for (const host of [podA, podB]) await must(host.spawnPrefix[0]!, [...host.spawnPrefix.slice(1), 'ip', 'route', 'add', SERVICE_CIDR, 'via', node.address]);
   for (const [name, host] of [['a', podA], ['b', podB]] as const) {
     const dir = path.join(webRoot, name);
     await must('mkdir', ['-p', dir]);
@@ -162,24 +188,7 @@ beforeAll(async () => {
   }
 
   // 5. The proxy, in the node.
-  const [cmd, ...prefix] = node.spawnPrefix;
-  proxy = Daemon.spawn('mk-proxy', cmd!, [
-    ...prefix,
-    process.execPath,
-    MK_PROXY,
-    '--server', apis.addresses().join(','),
-    '--node-name', 'node-1',
-    '--cluster-cidr', CLUSTER_CIDR,
-    '--service-cluster-ip-range', SERVICE_CIDR,
-    '--dns-listen', `${node.address}:53`,
-    '--http-listen', `${node.address}:${HTTP_PORT}`,
-    '--min-sync-period', '200ms',
-    '--log-level', 'debug',
-  ]);
-  await eventually(`mk-proxy ready`, async () => {
-    if (!proxy!.running()) throw new Error(`mk-proxy exited:\n${proxy!.output.slice(-3000)}`);
-    return fetch(`http://${node.address}:${HTTP_PORT}/readyz`).then((r) => r.status === 200, () => false);
-  });
+  proxy = await startProxy();
 });
 
 afterAll(async () => {
@@ -239,6 +248,18 @@ describe('mk-proxy', () => {
     expect([...bodies]).toEqual(['backend-a']);
   });
 
+  it('serves pods whose traffic crosses the node, including a pod reaching itself (hairpin)', async () => {
+    for (const from of [podB, podA]) {
+      const bodies = new Set<string>();
+      for (let i = 0; i < 5; i++) {
+        const r = await wget(`http://${clusterIP}:80/`, from);
+        expect(r.error).toBe('');
+        bodies.add(r.body);
+      }
+      expect([...bodies]).toEqual(['backend-a']);
+    }
+  });
+
   it('reaches the service through its NodePort on the node address, from the host', async () => {
     const bodies = new Set<string>();
     for (let i = 0; i < 10; i++) {
@@ -266,8 +287,8 @@ describe('mk-proxy', () => {
     expect(await dnsQuery('web.default.svc.cluster.local')).toEqual({ rcode: 0, answers: [clusterIP] });
     expect(await dnsQuery('nosuch.default.svc.cluster.local')).toEqual({ rcode: 3, answers: [] });
     expect(await dnsQuery('example.com')).toEqual({ rcode: 5, answers: [] });
-    // A pod's resolver: busybox nslookup with the node as its server.
-    const r = await inNode('busybox', ['nslookup', 'web.default.svc.cluster.local', node.address]);
+    // A pod's resolver: busybox nslookup in pod b with the node as its server.
+    const r = await inHost(podB, 'busybox', ['nslookup', 'web.default.svc.cluster.local', node.address]);
     expect(r.stdout).toContain(clusterIP);
   });
 
@@ -282,6 +303,19 @@ describe('mk-proxy', () => {
     expect((await nodeProxyRules()).length).toBeGreaterThan(0);
     await proxy!.stop('SIGTERM');
     expect(await proxy!.waitExit()).toBe(0);
+    expect(await nodeProxyRules()).toEqual([]);
+  });
+
+  it('leaves its rules when killed -9, and `mk-proxy --cleanup` removes them', async () => {
+    proxy = await startProxy();
+    await proxy.stop('SIGKILL');
+    const left = await nodeProxyRules();
+    expect(left.some((l) => l.startsWith(':MK-SVC-'))).toBe(true);
+    // The service still works without the process: the rules are the data path.
+    expect((await wget(`http://${clusterIP}:80/`)).body).toBe('backend-a');
+    const r = await inNode(process.execPath, [MK_PROXY, '--cleanup']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/removed 8 jump\(s\) and \d+ chain\(s\)/);
     expect(await nodeProxyRules()).toEqual([]);
   });
 });
