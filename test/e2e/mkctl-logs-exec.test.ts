@@ -132,6 +132,20 @@ describe('mkctl logs / exec / top through mk-apiserver to a kubelet', () => {
     expect(runtime.openFollowers).toBe(0);
   });
 
+  it('a client that stops following cancels the API server\'s call and the kubelet\'s log iterator', async () => {
+    await createPod('quitter', ['app'], 'n1');
+    runtime.appendLog(ids['quitter/app']!, 'only line');
+    const abort = new AbortController();
+    let text = '';
+    for await (const chunk of client.podLogs('default', 'quitter', { follow: true, signal: abort.signal })) {
+      text += chunk.toString();
+      expect(runtime.openFollowers).toBe(1);
+      abort.abort();
+    }
+    expect(text).toBe('only line\n');
+    await eventually('the kubelet stopped following', () => runtime.openFollowers === 0);
+  });
+
   it('logs: kubectl\'s errors', async () => {
     const cases: Array<[string[], string]> = [
       [['logs', 'duo'], 'Error from server (BadRequest): a container name must be specified for pod duo, choose one of: [main side]\n'],

@@ -164,6 +164,8 @@ export interface PodLogsOptions {
   timestamps?: boolean;
   /** How long to wait for a connection to an API server (default: the client's deadline). */
   connectTimeoutMs?: number;
+  /** Ends the stream (the iteration finishes normally), even while waiting for the next line. */
+  signal?: AbortSignal;
 }
 
 /** `kubectl exec` options. */
@@ -574,13 +576,19 @@ export class ApiClient {
       sinceSeconds: opts.sinceSeconds ?? 0,
       timestamps: opts.timestamps ?? false,
     };
+    if (opts.signal?.aborted) return;
     const c = await this.connectForStream(opts.connectTimeoutMs ?? this.timeoutMs);
+    if (opts.signal?.aborted) return;
     const stream = c.pods.Logs(request);
+    const abort = (): void => stream.cancel();
+    opts.signal?.addEventListener('abort', abort);
     try {
       for await (const chunk of stream as AsyncIterable<mkapi.LogChunk>) yield Buffer.from(chunk.data);
     } catch (e) {
+      if (opts.signal?.aborted) return;
       throw callError(e, c.address);
     } finally {
+      opts.signal?.removeEventListener('abort', abort);
       stream.cancel();
     }
   }

@@ -50,6 +50,16 @@ describe('mkctl logs', () => {
     expect([r.code, r.out, r.err]).toEqual([1, '', err]);
   });
 
+  test('-f follows until Ctrl-C: exit 130', async () => {
+    const t = withLogs();
+    t.client.followUntilAborted = true;
+    const running = mkctl(['logs', '-f', 'web'], t);
+    await new Promise((resolve) => setImmediate(resolve));
+    t.interrupt();
+    const r = await running;
+    expect([r.code, r.out, r.err]).toEqual([130, 'one\ntwo\nthree\n', '']);
+  });
+
   test('a server error is printed as kubectl does', async () => {
     const t = withLogs();
     t.client.fail('podLogs', ApiError.badRequest('a container name must be specified for pod web, choose one of: [a b]'));

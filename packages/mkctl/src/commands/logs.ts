@@ -8,6 +8,9 @@ import { CliError } from '../errors';
 import { guarded, OK } from './common';
 import { parseDuration } from './delete';
 
+/** The exit code of a command ended by Ctrl-C (128 + SIGINT), as a shell reports it. */
+export const INTERRUPTED = 130;
+
 export interface LogsOptions {
   container?: string;
   follow?: boolean;
@@ -47,7 +50,15 @@ export async function logs(ctx: CommandContext, args: readonly string[], opts: L
     const container = opts.container ?? args[1] ?? '';
     const tailLines = parseTail(opts.tail);
     const sinceSeconds = opts.since === undefined ? 0 : Math.ceil(parseDuration(opts.since, '--since') / 1000);
+    // Ctrl-C ends a follow at once (the API server and the kubelet stop too).
+    const abort = new AbortController();
+    let interrupted = false;
+    void ctx.interrupted.then(() => {
+      interrupted = true;
+      abort.abort();
+    });
     const stream = ctx.client.podLogs(ctx.namespace, pod, {
+      signal: abort.signal,
       container,
       follow: opts.follow === true,
       previous: opts.previous === true,
@@ -55,17 +66,10 @@ export async function logs(ctx: CommandContext, args: readonly string[], opts: L
       ...(sinceSeconds > 0 ? { sinceSeconds } : {}),
       timestamps: opts.timestamps === true,
     });
-    const iterator = stream[Symbol.asyncIterator]();
-    let interrupted = false;
-    void ctx.interrupted.then(() => {
-      interrupted = true;
-      void iterator.return?.();
-    });
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done || interrupted) break;
-      ctx.terminal.writeOut(next.value);
+    for await (const chunk of stream) {
+      if (interrupted) break;
+      ctx.terminal.writeOut(chunk);
     }
-    return OK;
+    return interrupted ? INTERRUPTED : OK;
   });
 }

@@ -85,6 +85,8 @@ export class FakeClient implements MkClient {
   readonly logs = new Map<string, string[]>();
   /** What an exec answers: output (stdin echoed after it when `echoStdin`) and exit code. */
   execAnswer: { stdout?: string; stderr?: string; exitCode: number; echoStdin?: boolean } = { exitCode: 0, echoStdin: true };
+  /** A follow (podLogs -f) lasts until the caller aborts, as if the container never exited. */
+  followUntilAborted = false;
   /** The stdin each exec got, in order. */
   readonly execStdin: string[] = [];
   /** How often an exec session was resized. */
@@ -242,11 +244,13 @@ export class FakeClient implements MkClient {
   }
 
   async *podLogs(namespace: string, name: string, opts: PodLogsOptions = {}): AsyncGenerator<Buffer> {
-    this.record({ method: 'podLogs', resource: 'pods', namespace, name, opts });
+    const { signal, ...recorded } = opts;
+    this.record({ method: 'podLogs', resource: 'pods', namespace, name, opts: recorded });
     const lines = this.logs.get(`${namespace}/${name}`);
     if (lines === undefined) throw this.notFound('pods', name);
     const from = opts.tailLines === undefined ? 0 : Math.max(0, lines.length - opts.tailLines);
     for (const line of lines.slice(from)) yield Buffer.from(`${line}\n`);
+    if (opts.follow && this.followUntilAborted && signal && !signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
   }
 
   async podExec(namespace: string, name: string, opts: PodExecOptions): Promise<PodExecSession> {
