@@ -182,8 +182,8 @@ export class Proxier {
 }
 
 /**
- * Removes every jump from the built-in chains into ours (every copy) and every MK- chain in nat and
- * filter. Returns what it removed; throws naming what it could not.
+ * Removes every jump from the built-in chains into ours (every copy) and every chain of ours in nat
+ * and filter (`isProxyChain`). Returns what it removed; throws naming what it could not.
  */
 export async function cleanupRules(ipt: Iptables): Promise<{ jumps: number; chains: string[] }> {
   const errors: string[] = [];
@@ -200,7 +200,7 @@ export async function cleanupRules(ipt: Iptables): Promise<{ jumps: number; chai
   const byTable: { nat?: string[]; filter?: string[] } = {};
   for (const table of ['nat', 'filter'] as const) {
     try {
-      byTable[table] = (await ipt.chains(table)).filter(isProxyChain);
+      byTable[table] = (await ipt.chains(table)).filter((c) => isProxyChain(c, table));
       chains.push(...byTable[table]!.map((c) => `${table}/${c}`));
     } catch (e) {
       errors.push((e as Error).message);

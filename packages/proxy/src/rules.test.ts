@@ -1,5 +1,5 @@
 import type { Endpoints, Service } from '@mk/api';
-import { buildCleanup, buildRules, endpointChain, readyEndpoints, serviceChain, type RulesOptions } from './rules';
+import { buildCleanup, buildRules, endpointChain, isProxyChain, readyEndpoints, serviceChain, type RulesOptions } from './rules';
 import { endpoints, service } from './testing/objects';
 
 const opts: RulesOptions = { clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12' };
@@ -18,7 +18,7 @@ function section(text: string, table: 'nat' | 'filter'): string[] {
 
 describe('buildRules', () => {
   it('writes a NodePort service with two ready endpoints exactly as kube-proxy shapes it', () => {
-    const r = buildRules([web], [webEps], { ...opts, existingNatChains: ['MK-SERVICES', 'MK-SVC-STALE0000000000', 'KUBE-SVC-X'] });
+    const r = buildRules([web], [webEps], { ...opts, existingNatChains: ['MK-SERVICES', 'MK-SVC-STALESTALESTALE2', 'KUBE-SVC-X'] });
     expect(r.restore).toBe(
       [
         '*nat',
@@ -29,7 +29,7 @@ describe('buildRules', () => {
         `:${webSvc} - [0:0]`,
         `:${sep('10.244.1.2')} - [0:0]`,
         `:${sep('10.244.1.3')} - [0:0]`,
-        ':MK-SVC-STALE0000000000 - [0:0]',
+        ':MK-SVC-STALESTALESTALE2 - [0:0]',
         `-A MK-SERVICES -m comment --comment "default/web:http cluster IP" -p tcp -m tcp -d 10.96.0.10/32 --dport 80 -j ${webSvc}`,
         '-A MK-SERVICES -m comment --comment "mk-proxy: nodeports; must be last" -m addrtype --dst-type LOCAL -j MK-NODEPORTS',
         '-A MK-NODEPORTS -m comment --comment default/web:http -p tcp -m tcp --dport 30080 -j MK-MARK-MASQ',
@@ -45,7 +45,7 @@ describe('buildRules', () => {
         `-A ${sep('10.244.1.2')} -m comment --comment default/web:http -p tcp -m tcp -j DNAT --to-destination 10.244.1.2:8080`,
         `-A ${sep('10.244.1.3')} -m comment --comment default/web:http -s 10.244.1.3/32 -j MK-MARK-MASQ`,
         `-A ${sep('10.244.1.3')} -m comment --comment default/web:http -p tcp -m tcp -j DNAT --to-destination 10.244.1.3:8080`,
-        '-X MK-SVC-STALE0000000000',
+        '-X MK-SVC-STALESTALESTALE2',
         'COMMIT',
         '*filter',
         ':MK-SERVICES - [0:0]',
@@ -122,9 +122,9 @@ describe('buildRules', () => {
     expect(r.servicePorts).toBe(0);
   });
 
-  it('keeps only stale MK-SVC/MK-SEP chains for deletion, never fixed or foreign ones', () => {
-    const r = buildRules([web], [webEps], { ...opts, existingNatChains: [webSvc, 'MK-SEP-GONE', 'MK-NODEPORTS', 'KUBE-SEP-X', 'DOCKER'] });
-    expect(r.restore.split('\n').filter((l) => l.startsWith('-X '))).toEqual(['-X MK-SEP-GONE']);
+  it('deletes only stale MK-SVC/MK-SEP chains, never fixed or foreign ones', () => {
+    const r = buildRules([web], [webEps], { ...opts, existingNatChains: [webSvc, 'MK-SEP-GONEGONEGONEGONE', 'MK-NODEPORTS', 'MK-HOSTPORTS', 'KUBE-SEP-X', 'DOCKER'] });
+    expect(r.restore.split('\n').filter((l) => l.startsWith('-X '))).toEqual(['-X MK-SEP-GONEGONEGONEGONE']);
   });
 
   it('orders services by namespace/name whatever the input order', () => {
@@ -185,10 +185,28 @@ describe('readyEndpoints', () => {
 });
 
 describe('buildCleanup', () => {
-  it('flushes then deletes only MK- chains, per table', () => {
-    expect(buildCleanup({ nat: ['MK-SERVICES', 'MK-SVC-A', 'DOCKER'], filter: ['MK-SERVICE-GUARD', 'KUBE-FORWARD'] })).toBe(
-      ['*nat', ':MK-SERVICES - [0:0]', ':MK-SVC-A - [0:0]', '-X MK-SERVICES', '-X MK-SVC-A', 'COMMIT', '*filter', ':MK-SERVICE-GUARD - [0:0]', '-X MK-SERVICE-GUARD', 'COMMIT', ''].join('\n'),
+  it('flushes then deletes only our chains, per table', () => {
+    const svc = 'MK-SVC-CDGGSHYLG3RE2FKL';
+    expect(buildCleanup({ nat: ['MK-SERVICES', svc, 'DOCKER', 'MK-HOSTPORTS', 'MK-SVC-A'], filter: ['MK-SERVICE-GUARD', 'KUBE-FORWARD', 'MK-NODEPORTS'] })).toBe(
+      ['*nat', ':MK-SERVICES - [0:0]', `:${svc} - [0:0]`, '-X MK-SERVICES', `-X ${svc}`, 'COMMIT', '*filter', ':MK-SERVICE-GUARD - [0:0]', '-X MK-SERVICE-GUARD', 'COMMIT', ''].join('\n'),
     );
     expect(buildCleanup({ nat: ['DOCKER'] })).toBe('');
+  });
+});
+
+describe('isProxyChain', () => {
+  it.each<[string, 'nat' | 'filter' | undefined, boolean]>([
+    ['MK-SERVICES', 'nat', true],
+    ['MK-SERVICES', 'filter', true],
+    ['MK-SERVICE-GUARD', 'filter', true],
+    ['MK-SERVICE-GUARD', 'nat', false],
+    ['MK-SVC-CDGGSHYLG3RE2FKL', 'nat', true],
+    ['MK-SEP-CDGGSHYLG3RE2FKL', undefined, true],
+    ['MK-SVC-CDGGSHYLG3RE2FKL', 'filter', false],
+    ['MK-SVC-SHORT', 'nat', false],
+    ['MK-HOSTPORTS', 'nat', false],
+    ['KUBE-SERVICES', 'nat', false],
+  ])('%s in %s: %s', (name, table, ours) => {
+    expect(isProxyChain(name, table)).toBe(ours);
   });
 });

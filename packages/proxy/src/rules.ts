@@ -63,14 +63,20 @@ export const JUMPS: readonly JumpRule[] = [
   jump('filter', 'FORWARD', CHAIN.guard, 'no un-NATed service traffic leaves'),
 ];
 
-/** Whether a chain name is one mk-proxy owns (and may flush or delete). */
-export const isProxyChain = (name: string): boolean => /^MK-[A-Z0-9-]+$/.test(name);
-
 /** Chains written by every sync in each table (besides the per-service ones). */
 const FIXED_CHAINS: Record<Table, string[]> = {
   nat: [CHAIN.services, CHAIN.nodePorts, CHAIN.postrouting, CHAIN.markMasq],
   filter: [CHAIN.services, CHAIN.guard],
 };
+
+/**
+ * Whether a chain is one mk-proxy makes (and may flush or delete): the fixed ones and the
+ * per-service MK-SVC-/MK-SEP- ones. Another component's MK- chain is left alone.
+ */
+export function isProxyChain(name: string, table?: Table): boolean {
+  if (/^MK-(SVC|SEP)-[A-Z2-7]{16}$/.test(name)) return table === undefined || table === 'nat';
+  return (table ? FIXED_CHAINS[table] : [...FIXED_CHAINS.nat, ...FIXED_CHAINS.filter]).includes(name);
+}
 
 export interface RulesOptions {
   /** The pods' CIDR: ClusterIP traffic from outside it (the node itself) is masqueraded. */
@@ -272,7 +278,7 @@ export function buildRules(services: readonly Service[], endpoints: readonly End
   natChains.push(...svcChains);
   const wanted = new Set(natChains);
   const stale = (opts.existingNatChains ?? [])
-    .filter((c) => (c.startsWith('MK-SVC-') || c.startsWith('MK-SEP-')) && !wanted.has(c))
+    .filter((c) => isProxyChain(c, 'nat') && !wanted.has(c))
     .sort();
   const text = [
     '*nat',
@@ -290,13 +296,13 @@ export function buildRules(services: readonly Service[], endpoints: readonly End
 }
 
 /**
- * Input that empties and deletes the given chains (all of them ours); jumps into them must be
- * gone first (a referenced chain cannot be deleted).
+ * Input that empties and deletes the given chains that are ours (others are skipped); jumps into
+ * them must be gone first (a referenced chain cannot be deleted).
  */
 export function buildCleanup(chains: Partial<Record<Table, readonly string[]>>): string {
   const out: string[] = [];
   for (const table of ['nat', 'filter'] as const) {
-    const mine = (chains[table] ?? []).filter(isProxyChain);
+    const mine = (chains[table] ?? []).filter((c) => isProxyChain(c, table));
     if (mine.length === 0) continue;
     out.push(`*${table}`, ...mine.map((c) => `:${c} - [0:0]`), ...mine.map((c) => `-X ${c}`), 'COMMIT');
   }
