@@ -77,9 +77,14 @@ export function createKubeletService(deps: KubeletServiceDeps): KubeletImplement
     const req = call.request;
     let cancelled = false;
     let iterator: AsyncIterator<string> | undefined;
+    let onCancel!: () => void;
+    const cancellation = new Promise<IteratorResult<string>>((resolve) => (onCancel = () => resolve({ done: true, value: undefined })));
     call.on('cancelled', () => {
       cancelled = true;
-      // Stops a follow that is waiting for the next line.
+      onCancel();
+      // Stops the runtime's follow. (An async generator handles return() only once its pending
+      // next() settles, i.e. at the next line or when the container exits; the loop below does
+      // not wait for that.)
       void iterator?.return?.().catch(() => undefined);
     });
     try {
@@ -94,7 +99,7 @@ export function createKubeletService(deps: KubeletServiceDeps): KubeletImplement
         })
         [Symbol.asyncIterator]();
       for (;;) {
-        const next = await iterator.next();
+        const next = await Promise.race([iterator.next(), cancellation]);
         if (next.done || cancelled) break;
         const line = next.value.endsWith('\n') ? next.value : `${next.value}\n`;
         await writeMessage(call, { data: Buffer.from(line) });
