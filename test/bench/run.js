@@ -29,6 +29,9 @@ process.setSourceMapsEnabled(true);
 if (process.argv[2] === 'apiserver') {
   process.argv.splice(2, 1);
   require('./apiserver-main.ts');
+} else if (process.argv[2] === 'pods') {
+  process.argv.splice(2, 1);
+  require('./pods-main.ts');
 } else if (process.argv[2] === 'scheduler') {
   process.argv.splice(2, 1);
   require('./scheduler-main.ts');
