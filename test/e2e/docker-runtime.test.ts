@@ -22,7 +22,9 @@ jest.setTimeout(120_000);
 
 /** Marks what this run made, so a later run can sweep it once this process is gone. */
 const OWNER_LABEL = 'io.mk.test.owner';
-const NETWORK_PREFIX = 'mkt-docker-';
+// Not `mkt-<pid36>-<xx>`: test/e2e/support/netns.ts sweeps links named so whose pid is gone, and
+// would take this run's bridge (`mkdk-<pid36>-<xx>`) for one of its own.
+const NETWORK_PREFIX = 'mkdk-';
 const tag = `${process.pid.toString(36)}-${randomInt(36 ** 2).toString(36)}`;
 const ownerLabels = { [OWNER_LABEL]: String(process.pid) };
 
@@ -144,11 +146,11 @@ beforeAll(async () => {
   await sweepStale();
   const [main, ...spare] = await freeSubnets(3);
   spareSubnets = spare;
-  network = { name: `${NETWORK_PREFIX}${tag}`, subnet: main!.subnet, gateway: main!.gateway, bridge: `mkt-d${tag}`.slice(0, 15), internal: true };
-  guard = await installGuard({ cidrs: [main!.subnet, ...spare.map((s) => s.subnet)], tag: `mkt-docker-${tag}` });
+  network = { name: `${NETWORK_PREFIX}${tag}`, subnet: main!.subnet, gateway: main!.gateway, bridge: `${NETWORK_PREFIX}${tag}`, internal: true };
+  guard = await installGuard({ cidrs: [main!.subnet, ...spare.map((s) => s.subnet)], tag: `${NETWORK_PREFIX}${tag}` });
   runtime = new DockerRuntime();
   await runtime.ensurePodNetwork(network);
-  sharedDir = mkdtempSync(path.join(tmpdir(), 'mkt-docker-'));
+  sharedDir = mkdtempSync(path.join(tmpdir(), NETWORK_PREFIX));
 });
 
 afterAll(async () => {
@@ -427,7 +429,7 @@ describe('DockerRuntime on the real dockerd', () => {
     await expect(runtime.ensurePodNetwork({ ...network, ...spareA! })).rejects.toThrow(
       new RegExp(`Docker network ${network.name} exists with subnet ${network.subnet.replace(/\./g, '\\.')}, not .* container\\(s\\) use it`),
     );
-    const unused = { ...network, ...spareA!, name: `${network.name}-b`, bridge: `mkt-e${tag}`.slice(0, 15) };
+    const unused = { ...network, ...spareA!, name: `${network.name}-b`, bridge: `${network.bridge}b` };
     try {
       await runtime.ensurePodNetwork(unused);
       await runtime.ensurePodNetwork({ ...unused, ...spareB! });

@@ -30,7 +30,7 @@ import {
   type RuntimeSandbox,
   type SandboxConfig,
 } from '../runtime';
-import { dockerMessage, dockerStatusCode, isNotFound, runtimeError } from './errors';
+import { dockerMessage, dockerStatusCode, isNotFound, pullError, runtimeError } from './errors';
 import { containerFromInspect, containerState, sandboxFromInspect } from './inspect';
 import { LABEL_SANDBOX, LABEL_SANDBOX_ID, attemptFromLabels } from './labels';
 import { containerDockerName, normalizeImageRef, sandboxDockerName } from './names';
@@ -325,17 +325,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async pullImage(image: string): Promise<void> {
     const ref = normalizeImageRef(image);
-    const fail = (e: unknown): MkError => {
-      const message = dockerMessage(e);
-      // The registry's own words, plus what they usually mean on a machine without one.
-      const unreachable = /connection refused|no such host|dial tcp|i\/o timeout|timeout|network is unreachable|server misbehaving|tls/i.test(
-        message,
-      );
-      const hint = unreachable ? ' (the image registry is not reachable from this node; build the image locally, e.g. scripts/images)' : '';
-      const status = dockerStatusCode(e);
-      const code = status === 404 ? ErrorCode.NotFound : unreachable ? ErrorCode.Unavailable : ErrorCode.Unknown;
-      return new MkError(code, `pulling image ${ref} failed: ${message}${hint}`);
-    };
+    const fail = (e: unknown): MkError => pullError(ref, e);
     this.log.info('pulling image', { image: ref });
     let progress: NodeJS.ReadableStream;
     try {
@@ -358,6 +348,7 @@ export class DockerRuntime implements ContainerRuntime {
   async exec(id: string, options: ExecOptions): Promise<ExecResult> {
     const what = `exec in container ${id} (${options.command.join(' ')})`;
     const tty = options.tty === true;
+    // A buffered exec has no input to give, so `options.stdin` opens nothing (see execStream).
     let execution: Docker.Exec;
     let socket: Duplex;
     try {

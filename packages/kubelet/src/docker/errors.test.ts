@@ -1,5 +1,5 @@
 import { ErrorCode } from '@mk/shared';
-import { dockerMessage, dockerStatusCode, isNotFound, runtimeError } from './errors';
+import { dockerMessage, dockerStatusCode, isNotFound, pullError, runtimeError } from './errors';
 
 /** What dockerode rejects with. */
 function dockerodeError(statusCode: number, message: string): Error {
@@ -27,5 +27,21 @@ describe('Docker errors', () => {
     const err = runtimeError('creating x', e, '/x.sock');
     expect(err.code).toBe(code);
     expect(err.message).toContain(message);
+  });
+});
+
+describe('pullError', () => {
+  test.each([
+    [
+      dockerodeError(500, 'Get "https://127.0.0.1:9/v2/": dial tcp 127.0.0.1:9: connect: connection refused'),
+      ErrorCode.Unavailable,
+      /^pulling image a:1 failed: Get .*connection refused \(the image registry is not reachable from this node; build the image locally/,
+    ],
+    [dockerodeError(404, 'pull access denied for a, repository does not exist'), ErrorCode.NotFound, /^pulling image a:1 failed: pull access denied for a, repository does not exist$/],
+    [new Error('unauthorized: authentication required'), ErrorCode.Unknown, /^pulling image a:1 failed: unauthorized: authentication required$/],
+  ])('%s', (e, code, message) => {
+    const err = pullError('a:1', e);
+    expect(err.code).toBe(code);
+    expect(err.message).toMatch(message);
   });
 });

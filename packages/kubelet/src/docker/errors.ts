@@ -56,3 +56,15 @@ export function runtimeError(action: string, e: unknown, dockerSocket: string): 
       return new MkError(ErrorCode.Unknown, message);
   }
 }
+
+/** What a failed pull usually means on a machine without a reachable registry. */
+const UNREACHABLE_REGISTRY = /connection refused|no such host|dial tcp|timeout|network is unreachable|server misbehaving/i;
+
+/** Pulling `ref` failed: the registry's own words, and a hint when they say it is unreachable. */
+export function pullError(ref: string, e: unknown): MkError {
+  const message = dockerMessage(e);
+  const unreachable = UNREACHABLE_REGISTRY.test(message);
+  const hint = unreachable ? ' (the image registry is not reachable from this node; build the image locally, e.g. scripts/images)' : '';
+  const code = dockerStatusCode(e) === 404 ? ErrorCode.NotFound : unreachable ? ErrorCode.Unavailable : ErrorCode.Unknown;
+  return new MkError(code, `pulling image ${ref} failed: ${message}${hint}`);
+}

@@ -93,6 +93,11 @@ describe('containerFromInspect', () => {
     expect(c).toMatchObject({ state: 'exited', exitCode: 137, finishedAt: Date.UTC(2026, 10, 22, 8, 0, 9) });
   });
 
+  test('a finish stamped before the start (Docker, a short run) is the start', () => {
+    const c = containerFromInspect(inspect({ labels, status: 'exited', started: '2026-11-22T08:00:01.005Z', finished: '2026-11-22T08:00:01.004Z' }));
+    expect(c?.finishedAt).toBe(c?.startedAt);
+  });
+
   test('a created container has no start, finish or exit code', () => {
     const c = containerFromInspect(inspect({ labels, status: 'created', started: ZERO }));
     expect(c?.state).toBe('created');

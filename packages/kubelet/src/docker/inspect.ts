@@ -70,7 +70,9 @@ export function containerFromInspect(info: InspectLike): RuntimeContainer | unde
   const startedAt = dockerTime(info.State.StartedAt);
   if (startedAt !== undefined) container.startedAt = startedAt;
   const finishedAt = state === 'exited' ? dockerTime(info.State.FinishedAt) : undefined;
-  if (finishedAt !== undefined) container.finishedAt = finishedAt;
+  // Docker stamps start and exit from different events: a short-lived process can "finish" a
+  // millisecond before it "started". A run never lasts less than nothing.
+  if (finishedAt !== undefined) container.finishedAt = Math.max(finishedAt, startedAt ?? finishedAt);
   if (info.Image !== '') container.imageId = info.Image;
   return container;
 }
