@@ -411,6 +411,25 @@ describe('DockerRuntime on the real dockerd', () => {
     expect((await runtime.listSandboxes({ podUid: pod.uid })).map((s) => s.id)).toEqual([second.id]);
   });
 
+  test("a host-network sandbox shares the node's network: no pod IP of its own", async () => {
+    const pod = newPod('host-net');
+    const sandbox = await runtime.createSandbox({
+      pod,
+      hostname: 'ignored',
+      hostNetwork: true,
+      dns: { servers: ['10.96.0.10'], searches: ['e2e.svc.cluster.local'], options: [] },
+      labels: ownerLabels,
+    });
+    expect(sandbox.state).toBe('ready');
+    expect(sandbox.ip).toBeUndefined();
+    expect(await docker(['inspect', '-f', '{{.HostConfig.NetworkMode}}', sandbox.id])).toBe('host');
+    const id = await startBusybox(pod, sandbox.id, 'probe', 'cat /etc/resolv.conf; hostname');
+    expect((await waitExited(id)).exitCode).toBe(0);
+    const lines = await collect(runtime.logs(id));
+    expect(lines).toContain('nameserver 10.96.0.10');
+    expect(lines[lines.length - 1]).toBe((await run('hostname', [])).stdout.trim());
+  });
+
   test('images: present, absent, and a pull that cannot reach its registry says so', async () => {
     expect(await runtime.imagePresent('mk.local/busybox:1')).toBe(true);
     expect(await runtime.imagePresent('mk.local/busybox')).toBe(false); // means :latest
