@@ -121,6 +121,7 @@ describe('Proxier', () => {
     await t.advance(1);
     expect(t.results.map((r) => r.ok)).toEqual([false]);
     expect(t.proxier.hasSynced()).toBe(false);
+    expect(t.proxier.staleness()).toMatch(/no sync has succeeded yet \(last error: injected failure/);
     // Failures at t=0, 1 s, 3 s (back-off 1 s, 2 s, 4 s): the 4th attempt, at 7 s, succeeds.
     await t.advance(3000);
     expect(t.results.map((r) => r.ok)).toEqual([false, false, false]);
@@ -130,6 +131,7 @@ describe('Proxier', () => {
     await t.advance(1200);
     expect(t.results.map((r) => r.ok)).toEqual([false, false, false, true]);
     expect(t.results[0]!.error).toContain('injected failure');
+    expect(t.proxier.staleness()).toBeUndefined();
     expect(t.ipt.ours('nat').filter((c) => c.startsWith('MK-SEP-'))).toHaveLength(2);
   });
 
@@ -157,6 +159,19 @@ describe('Proxier', () => {
     for (const j of JUMPS) expect(t.ipt.rules(j.table, j.chain).some((r) => r.includes('MK-'))).toBe(false);
     // Nothing left: a second cleanup removes nothing and does not fail.
     expect(await cleanupRules(t.ipt)).toEqual({ jumps: 0, chains: [] });
+  });
+
+  it('reports stale rules when no sync has succeeded for two sync periods', async () => {
+    const t = setup({ syncPeriodMs: 10_000 });
+    t.proxier.start();
+    await t.advance(1);
+    expect(t.proxier.staleness()).toBeUndefined();
+    t.ipt.failNext = 1_000; // every call fails from now on
+    await t.advance(15_000, 500);
+    expect(t.proxier.staleness()).toBeUndefined(); // one failed resync: not yet
+    await t.advance(10_000, 500);
+    expect(t.proxier.staleness()).toMatch(/^the last successful sync was 2\d s ago \(last error: injected failure/);
+    expect(t.proxier.hasSynced()).toBe(true);
   });
 
   it('rejects nonsensical periods', () => {

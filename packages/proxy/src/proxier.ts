@@ -67,6 +67,7 @@ export class Proxier {
   private failures = 0;
   private syncs = 0;
   private succeeded = false;
+  private lastSuccessAt: number | undefined;
   private lastResult: SyncResult | undefined;
   private readonly unsubscribe: Array<() => void> = [];
 
@@ -121,6 +122,17 @@ export class Proxier {
     return this.succeeded;
   }
 
+  /**
+   * Why the rules may not match the caches (undefined: they do, as far as we know): no sync has
+   * succeeded yet, or none for two sync periods (kube-proxy's healthz rule).
+   */
+  staleness(): string | undefined {
+    if (this.lastSuccessAt === undefined) return `no sync has succeeded yet${this.lastResult?.error ? ` (last error: ${this.lastResult.error})` : ''}`;
+    const age = this.o.clock.now() - this.lastSuccessAt;
+    if (age > 2 * this.syncPeriodMs) return `the last successful sync was ${Math.round(age / 1000)} s ago${this.lastResult?.error ? ` (last error: ${this.lastResult.error})` : ''}`;
+    return undefined;
+  }
+
   lastSync(): SyncResult | undefined {
     return this.lastResult;
   }
@@ -147,6 +159,7 @@ export class Proxier {
       result = { ok: true, durationMs: this.o.clock.now() - start, ...r };
       this.failures = 0;
       this.succeeded = true;
+      this.lastSuccessAt = this.o.clock.now();
       this.notBefore = start + this.minSyncPeriodMs;
       this.logger.debug('synced proxy rules', { servicePorts: r.servicePorts, natRules: r.ruleCounts.nat, filterRules: r.ruleCounts.filter, ms: result.durationMs });
     } catch (e) {

@@ -134,7 +134,8 @@ async function main(): Promise<void> {
           {
             name: 'proxy-rules',
             check: () => {
-              if (!proxier.hasSynced()) throw new Error(`the rules are not written yet${proxier.lastSync()?.error ? `: ${proxier.lastSync()!.error}` : ''}`);
+              const stale = proxier.staleness();
+              if (stale) throw new Error(stale);
             },
           },
         ],
