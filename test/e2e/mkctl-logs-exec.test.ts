@@ -29,6 +29,7 @@ describe('mkctl logs / exec / top through mk-apiserver to a kubelet', () => {
   /** Container ids by "pod/container" (the current run). */
   const ids: Record<string, string> = {};
   const t0 = Date.now();
+  let nodeReadings = 0;
 
   async function createNode(name: string, port: number): Promise<void> {
     await client.create<Node>('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name } });
@@ -78,8 +79,9 @@ describe('mkctl logs / exec / top through mk-apiserver to a kubelet', () => {
       },
       clock: systemClock,
       logger: nullLogger,
-      // Half a core, all the time; 1 GiB in use.
-      nodeUsage: async () => ({ cpuUsageNanos: (Date.now() - t0) * 500_000, memoryWorkingSetBytes: 1024 * MI }),
+      // Half a core over the first second, then nothing more (later readings repeat the second);
+      // 1 GiB in use.
+      nodeUsage: async () => (nodeReadings++ === 0 ? { timestamp: t0, cpuUsageNanos: 0, memoryWorkingSetBytes: 1024 * MI } : { timestamp: t0 + 1000, cpuUsageNanos: 500_000_000, memoryWorkingSetBytes: 1024 * MI }),
     });
     deadPort = await freePort();
     await eventually('the default namespace exists', async () => (await apis.mkctl(['get', 'ns', 'default'])).code === 0);

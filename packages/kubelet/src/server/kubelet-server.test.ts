@@ -205,7 +205,7 @@ describe('kubelet server: Stats', () => {
       clock: systemClock,
       logger: nullLogger,
       firstSampleGapMs: 10,
-      nodeUsage: async () => ({ cpuUsageNanos: calls++ === 0 ? 0 : 1e15, memoryWorkingSetBytes: 3 * 2 ** 30 }),
+      nodeUsage: async () => (calls++ === 0 ? { timestamp: 5000, cpuUsageNanos: 0, memoryWorkingSetBytes: 2 ** 30 } : { timestamp: 5500, cpuUsageNanos: 750_000_000, memoryWorkingSetBytes: 3 * 2 ** 30 }),
     });
     const client = new KubeletClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
     try {
@@ -217,7 +217,7 @@ describe('kubelet server: Stats', () => {
       ]);
       expect(calls).toBe(2);
       expect(summary.node?.memoryWorkingSetBytes).toBe(3 * 2 ** 30);
-      expect(summary.node?.cpuNanoCores).toBeGreaterThan(0);
+      expect(summary.node).toMatchObject({ cpuNanoCores: 1_500_000_000, windowMs: 500, timestampMs: 5500 });
     } finally {
       client.close();
       server.close();

@@ -16,6 +16,8 @@ import { type UsageRate, UsageSampler } from './usage-sampler';
 export interface NodeUsage {
   cpuUsageNanos: number;
   memoryWorkingSetBytes: number;
+  /** When it was read, ms since the epoch (default: the clock's now when the call returns). */
+  timestamp?: number;
 }
 
 export interface KubeletServiceDeps {
@@ -207,7 +209,7 @@ export function createKubeletService(deps: KubeletServiceDeps): KubeletImplement
     );
     if (deps.nodeUsage) {
       const n = await deps.nodeUsage().catch(() => undefined);
-      if (n !== undefined) sampler.record(NODE_SERIES, { timestamp: clock.now(), ...n });
+      if (n !== undefined) sampler.record(NODE_SERIES, { cpuUsageNanos: n.cpuUsageNanos, memoryWorkingSetBytes: n.memoryWorkingSetBytes, timestamp: n.timestamp ?? clock.now() });
     }
     return running.every((c) => sampler.hasRate(c.id)) && (deps.nodeUsage === undefined || sampler.hasRate(NODE_SERIES));
   }
