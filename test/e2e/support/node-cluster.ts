@@ -16,7 +16,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApiClient } from '@mk/client';
-import type { Node } from '@mk/api';
+import type { Lease, Node } from '@mk/api';
 import { ApiServers } from './api-servers';
 import { installGuard, type Guard } from './guard';
 import { NetnsNetwork, type NetnsHost } from './netns';
@@ -103,6 +103,7 @@ export class NodeCluster {
       await c.startControlPlane();
       await Promise.all(net.hosts.map((h) => c.startNode(h)));
       await c.waitNodesReady();
+      await c.waitLeaders();
     } catch (e) {
       const detail = c.outputs();
       await c.destroy().catch(() => undefined);
@@ -207,6 +208,21 @@ export class NodeCluster {
         const list = await this.client.list<Node>('nodes').catch(() => undefined);
         const ready = (list?.items ?? []).filter((n) => n.spec?.podCIDR && n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True');
         return ready.length === this.nodes.length;
+      },
+      limitMs,
+    );
+  }
+
+  /** Until the scheduler and the controller manager hold their leases (they act only then). */
+  async waitLeaders(limitMs = 60_000): Promise<void> {
+    await eventually(
+      'the scheduler and the controller manager lead',
+      async () => {
+        for (const name of ['mk-scheduler', 'mk-controller-manager']) {
+          const lease = await this.client.get<Lease>('leases', 'kube-system', name).catch(() => undefined);
+          if (!lease?.spec?.holderIdentity) return false;
+        }
+        return true;
       },
       limitMs,
     );
