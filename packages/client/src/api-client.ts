@@ -276,6 +276,49 @@ function grpcCode(e: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/**
+ * A gRPC stream's messages as an async iterable that listens from the moment it is made (an
+ * error is kept until read), pausing the stream while `highWater` messages wait unread.
+ */
+function bufferedStream<T>(stream: NodeJS.ReadableStream, highWater = 64): AsyncIterable<T> {
+  const queue: T[] = [];
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const poke = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  stream.on('data', (m: T) => {
+    queue.push(m);
+    if (queue.length >= highWater) stream.pause();
+    poke();
+  });
+  stream.on('error', (error: unknown) => {
+    failure ??= { error };
+    poke();
+  });
+  stream.on('end', () => {
+    ended = true;
+    poke();
+  });
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const m = queue.shift();
+        if (m !== undefined) {
+          if (queue.length < highWater / 2) stream.resume();
+          yield m;
+          continue;
+        }
+        if (failure) throw failure.error;
+        if (ended) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+  };
+}
+
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -597,6 +640,8 @@ export class ApiClient {
   async podExec(namespace: string, name: string, opts: PodExecOptions): Promise<PodExecSession> {
     const c = await this.connectForStream(opts.connectTimeoutMs ?? this.timeoutMs);
     const call = c.pods.Exec();
+    // Listening from the start: an error that comes before the caller reads `output` is kept.
+    const messages = bufferedStream<mkapi.ExecOutput>(call);
     call.write({ start: { namespace, name, container: opts.container ?? '', command: [...opts.command], stdin: opts.stdin ?? false, tty: opts.tty ?? false } });
     let exit: number | undefined;
     let settle!: { resolve: (code: number) => void; reject: (e: unknown) => void };
@@ -606,7 +651,7 @@ export class ApiClient {
     let cancelled = false;
     async function* output(): AsyncGenerator<ExecOutputChunk, void, undefined> {
       try {
-        for await (const m of call as AsyncIterable<mkapi.ExecOutput>) {
+        for await (const m of messages) {
           if (m.output === 'stdout') yield { stream: 1, data: Buffer.from(m.stdout ?? []) };
           else if (m.output === 'stderr') yield { stream: 2, data: Buffer.from(m.stderr ?? []) };
           else if (m.output === 'exit') exit = m.exit?.code ?? 0;

@@ -150,6 +150,8 @@ describe('podExec', () => {
     });
     servers.push(s);
     const session = await client([s.address]).podExec('default', 'web', { command: ['ls'] });
+    // The error arrives before anyone reads the output.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     await expect(collect((async function* () {
       for await (const c of session.output) yield c.data;
     })())).rejects.toMatchObject({ reason: 'NotFound', message: 'pods "web" not found' });
