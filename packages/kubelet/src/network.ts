@@ -179,12 +179,12 @@ export class NodeNetwork {
     }
   }
 
-  /** Hairpin mode on every port of the pod bridge (new sandboxes add ports). */
+  /** Hairpin mode on every port of the pod bridge that does not have it yet (new sandboxes add ports). */
   async hairpin(): Promise<void> {
-    const out = await this.run('ip', ['-o', 'link', 'show', 'master', this.o.bridge]).catch(() => '');
+    const out = await this.run('ip', ['-o', '-d', 'link', 'show', 'master', this.o.bridge]).catch(() => '');
     for (const line of out.split('\n')) {
       const m = /^\d+:\s+([^@:\s]+)/.exec(line);
-      if (m) await this.run('ip', ['link', 'set', 'dev', m[1]!, 'type', 'bridge_slave', 'hairpin', 'on']).catch(() => undefined);
+      if (m && !/\bhairpin on\b/.test(line)) await this.run('ip', ['link', 'set', 'dev', m[1]!, 'type', 'bridge_slave', 'hairpin', 'on']).catch(() => undefined);
     }
   }
 }
