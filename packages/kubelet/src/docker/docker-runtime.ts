@@ -37,7 +37,7 @@ import { containerDockerName, normalizeImageRef, sandboxDockerName } from './nam
 import { planPodNetwork, validatePodNetworkSpec, type PodNetworkSpec } from './network';
 import { resolvConf } from './resolv-conf';
 import { statsFromDocker } from './stats';
-import { FrameDemuxer, LogLines } from './streams';
+import { FrameDemuxer, LogLines, dockerSince, splitTimestamp, stampAfter } from './streams';
 
 export interface DockerRuntimeOptions {
   /** dockerd's API socket; default /var/run/docker.sock. */
@@ -456,42 +456,53 @@ export class DockerRuntime implements ContainerRuntime {
 
   async *logs(id: string, options: LogOptions = {}): AsyncIterable<string> {
     const info = await this.inspectOrFail(id, `reading the log of container ${id}`);
-    const lines = new LogLines(info.Config.Tty);
+    const tty = info.Config.Tty;
     if (options.tailLines === 0 && options.follow !== true) return;
-    const query = {
+    const wanted = {
       stdout: true,
       stderr: true,
-      timestamps: options.timestamps === true,
       // Docker's default tail is all lines.
       ...(options.tailLines !== undefined ? { tail: options.tailLines } : {}),
       ...(options.sinceMs !== undefined ? { since: options.sinceMs / 1000 } : {}),
     };
-    const container = this.docker.getContainer(id);
     if (options.follow !== true) {
-      let buffer: Buffer;
-      try {
-        buffer = await container.logs({ ...query, follow: false });
-      } catch (e) {
-        throw runtimeError(`reading the log of container ${id}`, e, this.socketPath);
-      }
-      yield* lines.push(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
-      yield* lines.end();
+      yield* await this.readLog(id, { ...wanted, timestamps: options.timestamps === true }, tty, false);
       return;
     }
+    // Followed with timestamps (dropped unless asked for), to know where to pick up afterwards.
     let stream: Readable;
     try {
       // dockerode types it as NodeJS.ReadableStream; it is the HTTP response, a Readable.
-      stream = (await container.logs({ ...query, follow: true })) as unknown as Readable;
+      stream = (await this.docker.getContainer(id).logs({ ...wanted, timestamps: true, follow: true })) as unknown as Readable;
     } catch (e) {
       throw runtimeError(`following the log of container ${id}`, e, this.socketPath);
     }
+    let last: string | undefined;
+    const seen = (line: string): string => {
+      const { stamp, text } = splitTimestamp(line);
+      if (stamp !== undefined) last = stamp;
+      return options.timestamps === true ? line : text;
+    };
+    const lines = new LogLines(tty);
     try {
-      // Docker ends a followed log when the container stops. (Docker 20.10 may leave out a last
-      // line without a newline there; reading the log again shows it.)
-      for await (const data of stream as AsyncIterable<Buffer>) yield* lines.push(data);
-      yield* lines.end();
+      // Docker ends a followed log when the container stops.
+      for await (const data of stream as AsyncIterable<Buffer>) for (const line of lines.push(data)) yield seen(line);
+      for (const line of lines.end()) yield seen(line);
     } finally {
       stream.destroy();
+    }
+    // Docker 20.10 may end a followed log before its last entry (a final line without a newline
+    // at least): whatever a plain read has after the last line seen comes too.
+    const since = last;
+    const rest = await this.readLog(
+      id,
+      since === undefined ? { ...wanted, timestamps: true } : { stdout: true, stderr: true, timestamps: true, since: dockerSince(since) },
+      tty,
+      true,
+    );
+    for (const line of rest) {
+      const { stamp } = splitTimestamp(line);
+      if (since === undefined || (stamp !== undefined && stampAfter(stamp, since))) yield seen(line);
     }
   }
 
@@ -582,6 +593,24 @@ export class DockerRuntime implements ContainerRuntime {
     const info = await this.inspectOrUndefined(id);
     if (info === undefined) throw new NotFoundError(`${action}: no such container ${id}`);
     return info;
+  }
+
+  /** A whole log at once, as lines; none when the container is gone and `goneIsEmpty`. */
+  private async readLog(
+    id: string,
+    query: { stdout: boolean; stderr: boolean; timestamps: boolean; tail?: number; since?: number },
+    tty: boolean,
+    goneIsEmpty: boolean,
+  ): Promise<string[]> {
+    let buffer: Buffer;
+    try {
+      buffer = await this.docker.getContainer(id).logs({ ...query, follow: false });
+    } catch (e) {
+      if (goneIsEmpty && isNotFound(e)) return [];
+      throw runtimeError(`reading the log of container ${id}`, e, this.socketPath);
+    }
+    const lines = new LogLines(tty);
+    return [...lines.push(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer))), ...lines.end()];
   }
 
   private async forceRemove(id: string): Promise<void> {

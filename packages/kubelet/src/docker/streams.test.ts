@@ -1,4 +1,4 @@
-import { FrameDemuxer, LineSplitter, LogLines } from './streams';
+import { FrameDemuxer, LineSplitter, LogLines, dockerSince, splitTimestamp, stampAfter } from './streams';
 
 function frame(stream: number, text: string): Buffer {
   const payload = Buffer.from(text);
@@ -70,5 +70,31 @@ describe('LogLines', () => {
     const l = new LogLines(true);
     expect(l.push(Buffer.from('a\r\nb'))).toEqual(['a']);
     expect(l.end()).toEqual(['b']);
+  });
+});
+
+describe('log timestamps', () => {
+  test.each([
+    ['2026-11-22T08:00:00.123456789Z hello world', { stamp: '2026-11-22T08:00:00.123456789Z', text: 'hello world' }],
+    ['2026-11-22T08:00:00Z ', { stamp: '2026-11-22T08:00:00Z', text: '' }],
+    ['no stamp here', { text: 'no stamp here' }],
+    ['2026-11-22T08:00:00.1Zglued', { text: '2026-11-22T08:00:00.1Zglued' }],
+  ])('splitTimestamp(%j)', (line, parts) => {
+    expect(splitTimestamp(line)).toEqual(parts);
+  });
+
+  test.each([
+    ['2026-11-22T08:00:00.5Z', '2026-11-22T08:00:00.123456789Z', true],
+    ['2026-11-22T08:00:00.123456789Z', '2026-11-22T08:00:00.123456789Z', false],
+    ['2026-11-22T08:00:00.123456790Z', '2026-11-22T08:00:00.123456789Z', true],
+    ['2026-11-22T08:00:01Z', '2026-11-22T08:00:00.999999999Z', true],
+    ['2026-11-22T07:59:59.9Z', '2026-11-22T08:00:00Z', false],
+  ])('stampAfter(%s, %s) is %s', (a, b, after) => {
+    expect(stampAfter(a, b)).toBe(after);
+  });
+
+  test('dockerSince: seconds to the microsecond, rounded down', () => {
+    expect(dockerSince('2026-11-22T08:00:00.123456789Z')).toBe(Date.UTC(2026, 10, 22, 8) / 1000 + 0.123456);
+    expect(dockerSince('2026-11-22T08:00:00Z')).toBe(Date.UTC(2026, 10, 22, 8) / 1000);
   });
 });

@@ -88,3 +88,34 @@ export class LogLines {
     return [...this.splitters[1].flush(), ...this.splitters[2].flush()];
   }
 }
+
+/** Docker's log timestamp prefix (RFC 3339, nanoseconds, UTC) and the space after it. */
+const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z) /;
+
+/** A log line read with `timestamps`: its stamp and its text; no stamp when it has none. */
+export function splitTimestamp(line: string): { stamp?: string; text: string } {
+  const m = STAMP.exec(line);
+  return m === null ? { text: line } : { stamp: m[1]!, text: line.slice(m[0].length) };
+}
+
+/** [whole seconds, nanoseconds as 9 digits] of a stamp. */
+function stampParts(stamp: string): [number, string] {
+  const m = /^(.*?)(?:\.(\d{1,9}))?Z$/.exec(stamp);
+  return [Date.parse(`${m?.[1] ?? stamp}Z`) / 1000, (m?.[2] ?? '').padEnd(9, '0')];
+}
+
+/** Whether stamp `a` is later than stamp `b` (to the nanosecond). */
+export function stampAfter(a: string, b: string): boolean {
+  const [sa, na] = stampParts(a);
+  const [sb, nb] = stampParts(b);
+  return sa !== sb ? sa > sb : na > nb;
+}
+
+/**
+ * Docker's `since` (seconds) for "from `stamp` on", to the microsecond a number holds, rounded
+ * down: Docker's since is inclusive, so the line at `stamp` comes again (the caller skips it).
+ */
+export function dockerSince(stamp: string): number {
+  const [seconds, nanos] = stampParts(stamp);
+  return seconds + Number(nanos.slice(0, 6)) / 1e6;
+}
