@@ -288,6 +288,60 @@ describe('pods on real containers', () => {
   });
 });
 
+describe('without the control plane', () => {
+  it('running pods keep running, crashed containers restart, and the status catches up when it returns', async () => {
+    await cluster.client.create<Pod>('pods', pod('steady', { nodeName: 'node2', containers: [{ name: 'web', image: web }] }));
+    const before = await waitPod('steady', 'Ready', isReady);
+    const id = before.status!.containerStatuses![0]!.containerID!.replace('docker://', '');
+    await cluster.apis.stopAll();
+    try {
+      // The container dies while nobody can tell the API: the kubelet restarts it on its own.
+      expect((await cluster.docker('node2', ['kill', id])).code).toBe(0);
+      await eventually(
+        'a new container runs for the pod',
+        async () => {
+          const ids = (await cluster.docker('node2', ['ps', '-q', '--no-trunc', '--filter', `label=io.mk.pod.uid=${before.metadata.uid}`, '--filter', 'label=io.mk.container.name=web'])).stdout.trim().split('\n').filter((s) => s !== '');
+          return ids.length === 1 && ids[0] !== id;
+        },
+        60_000,
+      );
+    } finally {
+      for (const a of cluster.apis.servers) cluster.apis.launch(a);
+      await Promise.all(cluster.apis.servers.map((a) => cluster.apis.waitReady(a)));
+    }
+    const after = await waitPod('steady', 'restart reported', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) === 1 && isReady(p), 60_000);
+    expect(after.status?.containerStatuses?.[0]?.containerID).not.toBe(before.status?.containerStatuses?.[0]?.containerID);
+    expect(after.status?.podIP).toBe(before.status?.podIP);
+    await deletePod('steady');
+  });
+});
+
+describe('mkctl top', () => {
+  it('shows the CPU and memory of running pods and of the nodes', async () => {
+    await cluster.client.create<Pod>('pods', pod('busy', { nodeName: 'node1', containers: [{ name: 'spin', image: busybox, command: ['sh', '-c', 'while true; do :; done'] }] }));
+    await waitPod('busy', 'Ready', isReady);
+    let out = '';
+    await eventually(
+      'top pods lists busy with CPU use',
+      async () => {
+        const r = await cluster.mkctl(['top', 'pods']);
+        out = r.stdout;
+        const row = r.stdout.split('\n').find((l) => l.startsWith('busy '));
+        return row !== undefined && Number(/(\d+)m/.exec(row)?.[1] ?? 0) > 50;
+      },
+      60_000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${out}`);
+    });
+    expect(out.split('\n')[0]).toMatch(/^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)/);
+    const nodes = await cluster.mkctl(['top', 'nodes']);
+    expect(nodes.stdout).toMatch(/^NAME\s+CPU\(cores\)\s+CPU%\s+MEMORY\(bytes\)\s+MEMORY%/);
+    expect(nodes.stdout).toContain('node1');
+    expect(nodes.stdout).toContain('node2');
+    await deletePod('busy');
+  });
+});
+
 describe('services', () => {
   it('ClusterIP and DNS name spread over every replica; NodePort answers from the host; no endpoints is refused', async () => {
     for (const [i, node] of [

@@ -17,6 +17,7 @@ import {
   Informer,
   isConflict,
   isNotFound,
+  ItemExponentialFailureRateLimiter,
   metaNamespaceKey,
   microTime,
   RateLimitingQueue,
@@ -99,7 +100,9 @@ export class Kubelet {
       resyncPeriodMs: 30_000,
     });
     this.nodes = new Informer<Node>(o.client.resource<Node>('nodes'), { clock: o.clock, logger: o.logger, name: 'nodes' });
-    this.queue = new RateLimitingQueue<string>({ clock: o.clock, name: 'pods' });
+    // A failed sync (e.g. the API server is away) is retried from 100 ms doubling to 10 s: never
+    // the controllers' 1000 s, so a pod is synced again soon after the API returns.
+    this.queue = new RateLimitingQueue<string>({ clock: o.clock, name: 'pods', rateLimiter: new ItemExponentialFailureRateLimiter<string>(100, 10_000) });
     this.probes = o.probes({
       onChange: (uid) => this.wakeUid(uid),
       onUnhealthy: (pod, name, kind, message) => o.events.event(pod, 'Warning', 'Unhealthy', message || `${kind} probe of ${name} failed`),
