@@ -358,6 +358,19 @@ describe('DockerRuntime on the real dockerd', () => {
     expect(existsSync(stop)).toBe(true);
   });
 
+  test('a followed log of a quiet container ends when its reader aborts', async () => {
+    const id = await startBusybox(web, sandboxId, 'quiet', 'echo hello; exec sleep 3600');
+    const aborter = new AbortController();
+    const follow = runtime.logs(id, { follow: true, signal: aborter.signal })[Symbol.asyncIterator]();
+    expect(await follow.next()).toEqual({ done: false, value: 'hello' });
+    const pending = follow.next();
+    aborter.abort();
+    // Ends without another line and while the container still runs.
+    expect((await pending).done).toBe(true);
+    expect((await runtime.inspectContainer(id))?.state).toBe('running');
+    await runtime.stopContainer(id, 0);
+  });
+
   test('stop: a container that handles SIGTERM exits 0 within its grace; one that ignores it is killed', async () => {
     const polite = await startBusybox(web, sandboxId, 'polite', "trap 'exit 0' TERM; echo ready; while :; do sleep 0.05; done");
     const stubborn = await startBusybox(web, sandboxId, 'stubborn', "trap '' TERM; echo ready; while :; do sleep 0.05; done");
@@ -394,7 +407,7 @@ describe('DockerRuntime on the real dockerd', () => {
     expect(sandboxes.map((s) => s.id)).toEqual([sandboxId]);
     expect(sandboxes[0]).toMatchObject({ pod: web, state: 'ready' });
     const containers = await fresh.listContainers({ podUid: web.uid });
-    expect(containers.map((c) => c.name).sort()).toEqual(['args', 'client', 'command', 'env', 'logger', 'stubborn', 'web']);
+    expect(containers.map((c) => c.name).sort()).toEqual(['args', 'client', 'command', 'env', 'logger', 'quiet', 'stubborn', 'web']);
     expect(containers.every((c) => c.podUid === web.uid && c.sandboxId === sandboxId)).toBe(true);
     expect((await fresh.listContainers({ podUid: web.uid, state: 'running' })).map((c) => c.id)).toEqual([webId]);
     expect((await fresh.listContainers({ podUid: web.uid, name: 'client' })).map((c) => c.id)).toEqual([clientId]);

@@ -151,6 +151,8 @@ export interface ContainerStats {
 }
 
 export interface LogOptions {
+  /** Ends a followed log at once (the reader went away), even while the container is quiet. */
+  signal?: AbortSignal;
   follow?: boolean;
   tailLines?: number;
   sinceMs?: number;

@@ -484,13 +484,22 @@ export class DockerRuntime implements ContainerRuntime {
       return options.timestamps === true ? line : text;
     };
     const lines = new LogLines(tty);
+    const abort = (): void => {
+      stream.destroy();
+    };
+    options.signal?.addEventListener('abort', abort, { once: true });
+    if (options.signal?.aborted === true) abort();
     try {
-      // Docker ends a followed log when the container stops.
+      // Docker ends a followed log when the container stops (or `signal` ends it here).
       for await (const data of stream as AsyncIterable<Buffer>) for (const line of lines.push(data)) yield seen(line);
       for (const line of lines.end()) yield seen(line);
+    } catch (e) {
+      if (options.signal?.aborted !== true) throw e;
     } finally {
+      options.signal?.removeEventListener('abort', abort);
       stream.destroy();
     }
+    if (options.signal?.aborted === true) return;
     // Docker 20.10 may end a followed log before its last entry (a final line without a newline
     // at least): whatever a plain read has after the last line seen comes too.
     const since = last;

@@ -79,11 +79,13 @@ export function createKubeletService(deps: KubeletServiceDeps): KubeletImplement
     const req = call.request;
     let cancelled = false;
     let iterator: AsyncIterator<string> | undefined;
+    const aborter = new AbortController();
     let onCancel!: () => void;
     const cancellation = new Promise<IteratorResult<string>>((resolve) => (onCancel = () => resolve({ done: true, value: undefined })));
     call.on('cancelled', () => {
       cancelled = true;
       onCancel();
+      aborter.abort();
       // Stops the runtime's follow. (An async generator handles return() only once its pending
       // next() settles, i.e. at the next line or when the container exits; the loop below does
       // not wait for that.)
@@ -98,6 +100,7 @@ export function createKubeletService(deps: KubeletServiceDeps): KubeletImplement
           ...(req.tailLines !== null && req.tailLines !== undefined ? { tailLines: Math.max(0, req.tailLines) } : {}),
           ...(req.sinceSeconds > 0 ? { sinceMs: clock.now() - req.sinceSeconds * 1000 } : {}),
           timestamps: req.timestamps,
+          signal: aborter.signal,
         })
         [Symbol.asyncIterator]();
       for (;;) {
