@@ -16,7 +16,8 @@ import path from 'node:path';
 import type { PodRef, RuntimeContainer } from '@mk/kubelet';
 import { DockerRuntime, type PodNetworkSpec } from '../../packages/kubelet/src/docker';
 import { installGuard, type Guard } from './support/guard';
-import { ROOT, eventually, freePort, run } from './support/processes';
+import { ipToInt, usedRanges } from './support/netns';
+import { ROOT, eventually, freePort, pidAlive, run } from './support/processes';
 
 jest.setTimeout(120_000);
 
@@ -47,21 +48,9 @@ async function docker(args: string[]): Promise<string> {
   return r.stdout.trim();
 }
 
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-}
-
 /** Free /24s in 10.200.0.0–10.249.255.0: no route or address of this machine overlaps them. */
 async function freeSubnets(count: number): Promise<Array<{ subnet: string; gateway: string }>> {
-  const out = (await run('ip', ['-4', '-o', 'route', 'show', 'table', 'all'])).stdout + (await run('ip', ['-4', '-o', 'addr', 'show'])).stdout;
-  const used: Array<[number, number]> = [];
-  for (const m of out.matchAll(/(?:^|\s)(\d+\.\d+\.\d+\.\d+)(?:\/(\d+))?/gm)) {
-    const len = m[2] === undefined ? 32 : Number(m[2]);
-    if (len === 0) continue;
-    const size = 2 ** (32 - len);
-    const start = ipToInt(m[1]!) - (ipToInt(m[1]!) % size);
-    used.push([start, start + size - 1]);
-  }
+  const used = await usedRanges();
   const picked: Array<{ subnet: string; gateway: string }> = [];
   for (let i = 0; i < 200 && picked.length < count; i++) {
     const prefix = `10.${200 + randomInt(50)}.${randomInt(256)}`;
@@ -71,15 +60,6 @@ async function freeSubnets(count: number): Promise<Array<{ subnet: string; gatew
   }
   if (picked.length < count) throw new Error('no free /24 in 10.200.0.0-10.249.255.255 (every one collides with a route)');
   return picked;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 /** Containers and networks a run of this test left behind when it was killed (its pid is gone). */

@@ -15,7 +15,7 @@
  * leak to, so nothing is installed there and `installed` is empty (and `note` says so).
  */
 import { outsideInterfaces } from './netns';
-import { run } from './processes';
+import { pidAlive, run } from './processes';
 
 /** `mkg-<name>-<this process id, base 36>`: a tag `sweepStaleGuards` recognizes. */
 export function guardTag(name: string): string {
@@ -46,15 +46,6 @@ export async function sweepStaleGuards(): Promise<string[]> {
     }
   }
   return removed;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 export interface GuardOptions {

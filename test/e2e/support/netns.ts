@@ -28,7 +28,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
-import { run } from './processes';
+import { pidAlive, run } from './processes';
 
 const CHAIN = 'MKT-PARTITION';
 const NAME = /^mkt-([0-9a-z]{1,7})-([0-9a-z]{2})(?:-(\d+))?$/;
@@ -77,15 +77,6 @@ export async function requireNetnsTools(): Promise<void> {
   }
   if (missing.length > 0) {
     throw new Error(`partition tests need iproute2, nsenter and a working iptables; missing or broken: ${missing.join('; ')}. \`bash scripts/setup\` installs iptables.`);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 
@@ -171,10 +162,11 @@ function bridgeNetfilter(): boolean {
   }
 }
 
-const ipToInt = (ip: string) => ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+export const ipToInt = (ip: string) => ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
 
 /** Every IPv4 range some route (any table) or address already uses, except default routes. */
-async function usedRanges(): Promise<Array<[number, number]>> {
+/** Every IPv4 range this machine routes or holds an address in, as [first, last] integers. */
+export async function usedRanges(): Promise<Array<[number, number]>> {
   const out = (await sh('ip', ['-4', '-o', 'route', 'show', 'table', 'all'])) + (await sh('ip', ['-4', '-o', 'addr', 'show']));
   const ranges: Array<[number, number]> = [];
   for (const m of out.matchAll(/(?:^|\s)(\d+\.\d+\.\d+\.\d+)(?:\/(\d+))?/gm)) {

@@ -6,6 +6,16 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '../../..');
 
 /** A loopback port nothing listens on right now (the kernel picks it). */
+/** Whether process `pid` exists (a run that left things behind is gone when it does not). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
