@@ -15,7 +15,6 @@
  * window, from /proc, in % of one core; --profile DIR writes V8 CPU profiles of the scheduler and
  * the API servers (summarise: node test/bench/cpuprofile-top.js FILE).
  */
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import type { Node, Pod } from '@mk/api';
@@ -23,6 +22,7 @@ import { ApiClient } from '@mk/client';
 import { ApiServers } from '../e2e/support/api-servers';
 import { Daemon, ROOT, eventually, freePort } from '../e2e/support/processes';
 import { StoreCluster } from '../e2e/support/store-cluster';
+import { cpuSeconds } from './proc';
 
 const MK_SCHEDULER = path.join(ROOT, 'packages/scheduler/dist/bin/mk-scheduler.js');
 const PRELOAD = path.join(__dirname, 'cpu-prof-preload.js');
@@ -104,17 +104,6 @@ function percentile(sorted: number[], p: number): number | null {
 function summary(values: number[]) {
   const s = [...values].sort((a, b) => a - b);
   return { count: s.length, p50_ms: round(percentile(s, 0.5)), p99_ms: round(percentile(s, 0.99)), max_ms: round(s.at(-1)) };
-}
-
-/** CPU seconds (user + system) used so far by a process, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 function simNode(i: number): Node {

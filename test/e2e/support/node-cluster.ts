@@ -13,14 +13,14 @@
  * REJECTs them on the outside interface (the namespaces have no default route at all).
  * `destroy()` removes every container, dockerd, process, namespace, rule and directory it made.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApiClient } from '@mk/client';
 import type { Lease, Node } from '@mk/api';
 import { ApiServers } from './api-servers';
 import { installGuard, type Guard } from './guard';
 import { NetnsNetwork, type NetnsHost } from './netns';
-import { Daemon, ROOT, eventually, freePort, run } from './processes';
+import { Daemon, ROOT, eventually, freePort, pidAlive, run } from './processes';
 import { StoreCluster } from './store-cluster';
 
 const MK_KUBELET = path.join(ROOT, 'packages/kubelet/dist/bin/mk-kubelet.js');
@@ -30,6 +30,8 @@ const MK_CM = path.join(ROOT, 'packages/controller-manager/dist/bin/mk-controlle
 const IMAGES = path.join(ROOT, 'scripts/images');
 
 export const CLUSTER_CIDR = '10.244.0.0/16';
+/** Each cluster's nodes keep their state in a tmpfs at <NODES_ROOT>/<network tag>. */
+const NODES_ROOT = '/var/lib/mk-e2e';
 export const SERVICE_CIDR = '10.96.0.0/16';
 
 export interface ClusterNode {
@@ -58,6 +60,35 @@ async function sh(cmd: string, args: string[], timeoutMs = 60_000): Promise<stri
   return r.stdout;
 }
 
+/** Unmounts `dir` and every mount below it (deepest first); lazily when one is still busy. */
+async function unmountTree(dir: string): Promise<void> {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) {
+    const r = await run('umount', [m], { timeoutMs: 20_000 });
+    if (r.code !== 0) await sh('umount', ['-l', m]);
+  }
+}
+
+/** The node directories (and their tmpfs) of runs whose process is gone (killed before cleanup). */
+async function sweepStaleNodeDirs(): Promise<void> {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(NODES_ROOT);
+  } catch {
+    return;
+  }
+  for (const tag of entries) {
+    const pid = parseInt(/^mkt-([0-9a-z]+)-/.exec(tag)?.[1] ?? '', 36);
+    if (!Number.isInteger(pid) || pid === process.pid || pidAlive(pid)) continue;
+    await unmountTree(path.join(NODES_ROOT, tag)).catch(() => undefined);
+    rmSync(path.join(NODES_ROOT, tag), { recursive: true, force: true });
+  }
+}
+
 export async function requireDocker(): Promise<void> {
   const r = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 }).catch(() => undefined);
   if (!r || r.code !== 0) throw new Error(`these tests need a running Docker engine (docker info failed: ${(r?.stderr ?? 'docker not found').trim()}); \`bash scripts/setup\` installs and starts it`);
@@ -68,6 +99,7 @@ export class NodeCluster {
   readonly client: ApiClient;
   private daemons: Daemon[] = [];
   private guard: Guard | undefined;
+  private mounted = false;
 
   private constructor(
     readonly net: NetnsNetwork,
@@ -96,10 +128,16 @@ export class NodeCluster {
       await net.destroy().catch(() => undefined);
       throw e;
     }
-    const dir = path.join('/var/lib/mk-e2e', net.tag);
+    const dir = path.join(NODES_ROOT, net.tag);
     const c = new NodeCluster(net, store, apis, dir, o);
     c.guard = guard;
     try {
+      await sweepStaleNodeDirs();
+      // The nodes' Docker state lives in memory: container starts are then not bound by this
+      // machine's disk (fsyncs of containerd's metadata and overlay layers), as on a real node's SSD.
+      mkdirSync(dir, { recursive: true });
+      await sh('mount', ['-t', 'tmpfs', '-o', 'size=4g,mode=0755', `mk-e2e-${net.tag}`, dir]);
+      c.mounted = true;
       await c.startControlPlane();
       await Promise.all(net.hosts.map((h) => c.startNode(h)));
       await c.waitNodesReady();
@@ -228,6 +266,20 @@ export class NodeCluster {
     );
   }
 
+  /** Every process this cluster runs, by name (for CPU accounting). */
+  processes(): Array<{ name: string; pid: number | undefined }> {
+    return [
+      ...this.store.members.map((m) => ({ name: `store-${m.name}`, pid: m.daemon?.pid })),
+      ...this.apis.servers.map((a) => ({ name: a.name, pid: a.daemon?.pid })),
+      ...this.daemons.map((d) => ({ name: d.name, pid: d.pid })),
+      ...this.nodes.flatMap((n) => [
+        { name: `${n.name}-dockerd`, pid: n.dockerd?.pid },
+        { name: `${n.name}-kubelet`, pid: n.kubelet?.pid },
+        { name: `${n.name}-proxy`, pid: n.proxy?.pid },
+      ]),
+    ];
+  }
+
   node(name: string): ClusterNode {
     const n = this.nodes.find((x) => x.name === name);
     if (!n) throw new Error(`no node ${name}`);
@@ -284,7 +336,8 @@ export class NodeCluster {
     await step('network', () => this.net.destroy());
     await step('guard', async () => this.guard?.remove());
     await step('directories', async () => {
-      // Docker's overlay mounts are gone with its dockerd; what is left is plain files.
+      // Docker's overlay mounts are gone with its dockerd; the tmpfs goes with everything on it.
+      if (this.mounted) await unmountTree(this.dir);
       rmSync(this.dir, { recursive: true, force: true });
     });
     if (errors.length > 0) throw new Error(`cluster cleanup incomplete: ${errors.join('; ')}`);

@@ -70,6 +70,7 @@ export class DockerRuntime implements ContainerRuntime {
    * relist costs one list call plus an inspect per container that changed.
    */
   private readonly inspected = new Map<string, RuntimeContainer>();
+  private readonly inspectedSandboxes = new Map<string, RuntimeSandbox>();
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.socketPath = options.socketPath ?? DEFAULT_DOCKER_SOCKET;
@@ -180,10 +181,22 @@ export class DockerRuntime implements ContainerRuntime {
     if (filter?.podUid !== undefined) labels.push(`${LABEL_POD_UID}=${filter.podUid}`);
     const summaries = await this.list(labels, 'listing sandboxes');
     const sandboxes: RuntimeSandbox[] = [];
+    const seen = new Set<string>();
     for (const summary of summaries) {
-      const info = await this.inspectOrUndefined(summary.Id);
-      const sandbox = info === undefined ? undefined : sandboxFromInspect(info);
-      if (sandbox !== undefined) sandboxes.push(sandbox);
+      seen.add(summary.Id);
+      // A sandbox is inspected again only when its state changed (the kubelet relists every second).
+      let sandbox = this.inspectedSandboxes.get(summary.Id);
+      const ready = summary.State === 'running';
+      if (sandbox === undefined || (sandbox.state === 'ready') !== ready) {
+        const info = await this.inspectOrUndefined(summary.Id);
+        sandbox = info === undefined ? undefined : sandboxFromInspect(info);
+        if (sandbox === undefined) this.inspectedSandboxes.delete(summary.Id);
+        else this.inspectedSandboxes.set(summary.Id, sandbox);
+      }
+      if (sandbox !== undefined) sandboxes.push({ ...sandbox, pod: { ...sandbox.pod }, labels: { ...sandbox.labels } });
+    }
+    for (const [id, sb] of this.inspectedSandboxes) {
+      if ((filter?.podUid === undefined || sb.pod.uid === filter.podUid) && !seen.has(id)) this.inspectedSandboxes.delete(id);
     }
     return sandboxes;
   }
