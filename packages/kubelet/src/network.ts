@@ -6,7 +6,9 @@
  *    nodes (no overlay, no NAT between pods);
  *  - iptables: pod↔pod forwarding accepted (Docker's FORWARD policy is DROP), no masquerade for
  *    pod→pod (Docker masquerades everything leaving its bridge), DNATed flows accepted;
- *  - hairpin mode on the bridge ports, so a pod reaches itself through its Service.
+ *  - hairpin mode on the bridge ports, so a pod reaches itself through its Service;
+ *  - an `unreachable` route for the whole cluster CIDR, so pod traffic without a route never
+ *    leaves by the default route (MACHINE.md's guard, built in).
  * The plans are pure (routePlan, iptablesRules); NodeNetwork carries them out with `ip`/`iptables`.
  */
 import { execFile } from 'node:child_process';
@@ -151,6 +153,10 @@ export class NodeNetwork {
       );
       if (!exists) await this.run('iptables', ['-w', '5', '-t', r.table, '-I', r.chain, '1', ...r.spec]);
     }
+    // The guard: a pod address with no route of its own (a node not routed yet, a typo) is
+    // unreachable here instead of following the default route off the node. Every real route
+    // (this node's bridge, the other nodes' pod CIDRs) is more specific and wins.
+    await this.run('ip', ['-4', 'route', 'replace', 'unreachable', this.o.clusterCIDR, 'proto', ROUTE_PROTO]);
     this.podCIDR = podCIDR;
     this.o.logger.info('pod network ready', { podCIDR, bridge: this.o.bridge, gateway: gatewayOf(podCIDR) });
   }
