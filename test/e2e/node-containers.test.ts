@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Node, Pod } from '@mk/api';
 import { ApiClient } from '@mk/client';
 import { requireDocker } from './support/node-cluster';
-import { ROOT, eventually, run } from './support/processes';
+import { ROOT, eventually, pidAlive, run } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -36,8 +36,20 @@ async function freeSubnet(): Promise<string> {
   throw new Error('no free 172.30.N.0/24 for the nodes network (ip -4 route shows 172.30.100-249 all in use)');
 }
 
-function cluster(args: string[], timeoutMs = 60_000): ReturnType<typeof run> {
-  return run('bash', [CLUSTER, ...args], { env, timeoutMs, cwd: ROOT });
+function cluster(args: string[], timeoutMs = 60_000, withEnv: NodeJS.ProcessEnv = env): ReturnType<typeof run> {
+  return run('bash', [CLUSTER, ...args], { env: withEnv, timeoutMs, cwd: ROOT });
+}
+
+/** Clusters of earlier runs killed before their cleanup (network mkt-<pid base 36>-nodes, pid gone). */
+async function sweepStaleClusters(): Promise<void> {
+  const nets = (await run('docker', ['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n');
+  for (const net of nets) {
+    const m = /^(mkt-([0-9a-z]+))-nodes$/.exec(net);
+    if (!m || pidAlive(parseInt(m[2]!, 36))) continue;
+    const subnetOf = (await run('docker', ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', net])).stdout.trim().replace(/\.0\/24$/, '');
+    const r = await cluster(['down', '--purge'], 120_000, { ...process.env, HOME: home, MK_HOME: path.join(home, 'stale'), MK_NODES_NETWORK: net, MK_NODES_SUBNET: subnetOf, MK_NODE_PREFIX: `${m[1]}-` });
+    if (r.code !== 0) throw new Error(`removing the stale cluster ${net} failed: ${r.stderr}`);
+  }
 }
 
 function mkctl(args: string[]): ReturnType<typeof run> {
@@ -72,6 +84,7 @@ async function leftovers(): Promise<string[]> {
 
 beforeAll(async () => {
   await requireDocker();
+  await sweepStaleClusters();
   subnet = await freeSubnet();
   env = { ...process.env, HOME: home, MK_HOME: home, MKCONFIG: path.join(home, 'config'), MK_NODES_NETWORK: network, MK_NODES_SUBNET: subnet, MK_NODE_PREFIX: prefix, MK_LOG_LEVEL: 'warn' };
   const up = await cluster(['up'], 280_000);
