@@ -154,6 +154,9 @@ describe('scripts/cluster: three node containers', () => {
   });
 
   it('down --purge removes containers, network, volumes and the host guard', async () => {
+    // No client may outlive the nodes' network: without its bridge their addresses route off the machine.
+    client?.close();
+    client = undefined;
     const down = await cluster(['down', '--purge'], 120_000);
     expect(down.code).toBe(0);
     expect(await leftovers()).toEqual([]);
