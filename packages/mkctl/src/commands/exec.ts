@@ -7,7 +7,7 @@
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { guarded, printError } from './common';
-import { podArgument } from './logs';
+import { attachablePod } from './logs';
 
 export interface ExecOptions {
   container?: string;
@@ -21,7 +21,7 @@ export async function exec(ctx: CommandContext, args: readonly string[], opts: E
   return guarded(ctx, async () => {
     const [podArg, ...command] = args;
     if (podArg === undefined || command.length === 0) throw new CliError(USAGE);
-    const pod = podArgument(podArg);
+    const pod = await attachablePod(ctx, podArg);
     const term = ctx.terminal;
     const stdin = opts.stdin === true;
     let tty = opts.tty === true;

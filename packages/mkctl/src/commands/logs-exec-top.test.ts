@@ -1,7 +1,7 @@
 import { ApiError, type PodMetrics } from '@mk/client';
 import { run } from '../cli';
 import { testContext, type TestContextOptions } from '../testing/context';
-import { node, runningPod } from '../testing/fixtures';
+import { deployment, node, pod, runningPod, service } from '../testing/fixtures';
 import { formatMemoryCell, percentCell, podUsage } from './top';
 
 async function mkctl(argv: string[], t = testContext()) {
@@ -42,12 +42,32 @@ describe('mkctl logs', () => {
   test.each([
     [['logs'], "error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command\n"],
     [['logs', 'web', '--tail', 'x'], 'error: invalid argument "x" for "--tail" flag: must be -1 or a non-negative integer\n'],
-    [['logs', 'deploy/web'], 'error: cannot attach to a deploy: only pods are supported (pod/NAME)\n'],
+    [['logs', 'cm/web'], 'error: cannot attach to a cm: only pods, deployments, replicasets, jobs, statefulsets, daemonsets and services are supported\n'],
+    [['logs', 'deploy/gone'], 'Error from server (NotFound): deployments.apps "gone" not found\n'],
     [['logs', 'web', 'a', '-c', 'b'], 'error: only one of -c or an inline [CONTAINER] arg is allowed\n'],
     [['logs', 'nope'], 'Error from server (NotFound): pods "nope" not found\n'],
   ])('%j fails', async (argv, err) => {
     const r = await mkctl(argv, withLogs());
     expect([r.code, r.out, r.err]).toEqual([1, '', err]);
+  });
+
+  test('TYPE/NAME picks one of its pods as kubectl does: running and ready first, then the oldest', async () => {
+    const t = withLogs();
+    t.client.add(deployment('kubia'));
+    t.client.add(pod('kubia-pending', { labels: { app: 'kubia' }, age: 500 }));
+    t.client.add(runningPod('kubia-young', { labels: { app: 'kubia' }, age: 10 }));
+    t.client.add(runningPod('kubia-old', { labels: { app: 'kubia' }, age: 100 }));
+    t.client.add(runningPod('other', { labels: { app: 'other' }, age: 1000 }));
+    t.client.logs.set('default/kubia-old', ['from old']);
+    const r = await mkctl(['logs', 'deploy/kubia'], t);
+    expect([r.code, r.out, r.err]).toEqual([0, 'from old\n', 'Found 3 pods, using pod/kubia-old\n']);
+    const svc = await mkctl(['logs', 'svc/kubia'], (t.client.add(service('kubia', { selector: { app: 'kubia' } })), t));
+    // The same context's output so far: the second read came from the same pod.
+    expect([svc.code, svc.out]).toEqual([0, 'from old\nfrom old\n']);
+    const none = testContext();
+    none.client.add(deployment('empty'));
+    const e = await mkctl(['logs', 'deploy/empty'], none);
+    expect([e.code, e.err]).toEqual([1, 'error: no pods found for deployments "empty" (selector app=empty)\n']);
   });
 
   test('-f follows until Ctrl-C: exit 130', async () => {

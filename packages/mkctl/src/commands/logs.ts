@@ -3,6 +3,7 @@
  * container's log through the API server (mkapi.Pods.Logs), as kubectl prints it. With -f it
  * streams until the container exits or Ctrl-C.
  */
+import { formatLabelSelector, type LabelSelector, type Pod } from '@mk/api';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { guarded, OK } from './common';
@@ -23,15 +24,75 @@ export interface LogsOptions {
 
 const USAGE = "expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command";
 
-/** The pod a `POD`, `pod/POD` or `pods/POD` argument names. */
-export function podArgument(arg: string): string {
+/** Workload types whose pods `logs`/`exec TYPE/NAME` pick from, by their resource name. */
+const WORKLOADS: Readonly<Record<string, string>> = {
+  deploy: 'deployments',
+  deployment: 'deployments',
+  deployments: 'deployments',
+  rs: 'replicasets',
+  replicaset: 'replicasets',
+  replicasets: 'replicasets',
+  job: 'jobs',
+  jobs: 'jobs',
+  sts: 'statefulsets',
+  statefulset: 'statefulsets',
+  statefulsets: 'statefulsets',
+  ds: 'daemonsets',
+  daemonset: 'daemonsets',
+  daemonsets: 'daemonsets',
+  svc: 'services',
+  service: 'services',
+  services: 'services',
+};
+
+/** `POD`, `pod/POD`: the pod's name; `TYPE/NAME` of a workload or service: undefined type means a pod. */
+export function splitPodArgument(arg: string): { resource?: string; name: string } {
   const slash = arg.indexOf('/');
-  if (slash < 0) return arg;
-  const type = arg.slice(0, slash);
-  if (!['pod', 'pods', 'po'].includes(type)) throw new CliError(`cannot attach to a ${type}: only pods are supported (pod/NAME)`);
+  if (slash < 0) return { name: arg };
+  const type = arg.slice(0, slash).toLowerCase();
   const name = arg.slice(slash + 1);
-  if (!name) throw new CliError(`${JSON.stringify(arg)} names no pod`);
-  return name;
+  if (!name) throw new CliError(`${JSON.stringify(arg)} names no object`);
+  if (['pod', 'pods', 'po'].includes(type)) return { name };
+  const resource = WORKLOADS[type];
+  if (resource === undefined) throw new CliError(`cannot attach to a ${type}: only pods, deployments, replicasets, jobs, statefulsets, daemonsets and services are supported`);
+  return { resource, name };
+}
+
+/** kubectl's choice among a workload's pods (podutils.ByLogging): scheduled, running, ready, fewer restarts, older. */
+function loggingOrder(a: Pod, b: Pod): number {
+  const rank = (p: Pod): number[] => [
+    p.spec.nodeName ? 0 : 1,
+    p.status?.phase === 'Running' ? 0 : p.status?.phase === 'Pending' ? 1 : 2,
+    p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? 0 : 1,
+    (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),
+    Date.parse(p.metadata.creationTimestamp ?? '') || 0,
+  ];
+  const ra = rank(a);
+  const rb = rank(b);
+  for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
+  return 0;
+}
+
+/**
+ * The pod an argument of `logs`/`exec` names: a pod, or one pod of a workload or service (picked
+ * as kubectl does; "Found N pods, using pod/NAME" on stderr when there were several).
+ */
+export async function attachablePod(ctx: CommandContext, arg: string): Promise<string> {
+  const { resource, name } = splitPodArgument(arg);
+  if (resource === undefined) return name;
+  const obj = await ctx.client.get(resource, ctx.namespace, name);
+  const spec = (obj as { spec?: { selector?: unknown } }).spec;
+  const selector =
+    resource === 'services'
+      ? Object.entries((spec?.selector ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',')
+      : formatLabelSelector(spec?.selector as LabelSelector | undefined);
+  if (selector === '') throw new CliError(`${resource} "${name}" selects no pods (it has no selector)`);
+  const pods = (await ctx.client.listAll('pods', { namespace: ctx.namespace, labelSelector: selector })).items as Pod[];
+  const live = pods.filter((p) => p.metadata.deletionTimestamp === undefined);
+  if (live.length === 0) throw new CliError(`no pods found for ${resource} "${name}" (selector ${selector})`);
+  const chosen = [...live].sort(loggingOrder)[0]!;
+  if (live.length > 1) ctx.err.write(`Found ${live.length} pods, using pod/${chosen.metadata.name}\n`);
+  return chosen.metadata.name ?? '';
 }
 
 /** --tail: -1 (all) or a count. */
@@ -45,7 +106,7 @@ export async function logs(ctx: CommandContext, args: readonly string[], opts: L
   return guarded(ctx, async () => {
     if (args.length === 0) throw new CliError(USAGE);
     if (args.length > 2) throw new CliError(USAGE);
-    const pod = podArgument(args[0]!);
+    const pod = await attachablePod(ctx, args[0]!);
     if (args[1] !== undefined && opts.container !== undefined && opts.container !== args[1]) throw new CliError('only one of -c or an inline [CONTAINER] arg is allowed');
     const container = opts.container ?? args[1] ?? '';
     const tailLines = parseTail(opts.tail);
