@@ -69,6 +69,8 @@ export interface ProbeHooks {
 }
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+/** A pod sync slower than this is logged with where its time went. */
+const SLOW_SYNC_MS = 1000;
 
 export class Kubelet {
   readonly pods: Informer<Pod>;
@@ -373,6 +375,7 @@ export class Kubelet {
     this.uidOf.set(key, uid);
     this.keyOf.set(uid, key);
 
+    const started = this.o.clock.now();
     const result = await this.syncer.sync(pod);
     if (pod.metadata.deletionTimestamp !== undefined) {
       if (!result.allStopped) {
@@ -391,7 +394,12 @@ export class Kubelet {
       await this.removePodLocally(uid, 0);
       return;
     }
+    const statusAt = this.o.clock.now();
     await this.writeStatus(pod, result.status);
+    const total = this.o.clock.now() - started;
+    if (total >= SLOW_SYNC_MS) {
+      this.log.warn('slow pod sync', { pod: key, totalMs: total, ...result.timings, statusWriteMs: this.o.clock.now() - statusAt });
+    }
     if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
   }
 

@@ -63,6 +63,8 @@ export interface PodSyncResult {
   requeueAfterMs?: number;
   /** Every container and sandbox of the pod has stopped (a deleted pod may now be removed). */
   allStopped: boolean;
+  /** How long each step took, in ms (`list`, each action type, `status`): for slow-sync logs. */
+  timings: Record<string, number>;
 }
 
 /** Image pull back-off per image, like Kubernetes' ImagePullBackOff (10 s doubling to 5 min). */
@@ -124,7 +126,16 @@ export class PodSyncer {
       requeueAfterMs = requeueAfterMs === undefined ? ms : Math.min(requeueAfterMs, ms);
     };
 
-    let state = await this.state(uid);
+    const timings: Record<string, number> = {};
+    const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+      const at = d.clock.now();
+      try {
+        return await fn();
+      } finally {
+        timings[what] = (timings[what] ?? 0) + d.clock.now() - at;
+      }
+    };
+    let state = await timed('list', () => this.state(uid));
     if (await this.killUnhealthyContainers(pod, state.containers)) state = await this.state(uid);
 
     const planned = computePodActions(pod, state, d.backoff, d.clock.now());
@@ -141,7 +152,7 @@ export class PodSyncer {
       (inputs ??= d.references(pod).then(async (refs) => ({ refs, volumes: await d.prepareVolumes(pod, refs) })));
     for (const action of planned.actions) {
       try {
-        const made = await this.perform(pod, action, sandbox, configInputs, waiting);
+        const made = await timed(action.type, () => this.perform(pod, action, sandbox, configInputs, waiting));
         if (made !== undefined) sandbox = made;
       } catch (e) {
         const message = (e as Error).message;
@@ -160,7 +171,7 @@ export class PodSyncer {
       }
     }
 
-    if (planned.actions.length > 0) state = await this.state(uid);
+    if (planned.actions.length > 0) state = await timed('list', () => this.state(uid));
     sandbox = newestReady(state.sandboxes);
     const running = new Map<string, { id: string; startedAt: number }>();
     for (const c of state.containers) {
@@ -192,7 +203,7 @@ export class PodSyncer {
       for (const s of state.sandboxes) if (s.state === 'ready') await d.runtime.stopSandbox(s.id).catch(() => undefined);
     }
     const allStopped = state.containers.every((c) => c.state !== 'running') && state.sandboxes.every((s) => s.state !== 'ready');
-    return { status, allStopped, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+    return { status, allStopped, timings, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
   }
 
   /** Stops and removes everything the runtime holds for `uid` (a pod that no longer exists here). */

@@ -119,6 +119,7 @@ export class DockerRuntime implements ContainerRuntime {
     }
     const action = `creating sandbox ${name}`;
     let id: string;
+    const t0 = Date.now();
     try {
       const created = await this.docker.createContainer({
         name,
@@ -144,13 +145,14 @@ export class DockerRuntime implements ContainerRuntime {
       }
       throw runtimeError(action, e, this.socketPath);
     }
+    const t1 = Date.now();
     try {
       await this.docker.getContainer(id).start();
     } catch (e) {
       await this.forceRemove(id);
       throw runtimeError(`starting sandbox ${name}`, e, this.socketPath);
     }
-    this.log.info('sandbox started', { pod: `${pod.namespace}/${pod.name}`, id, network });
+    this.log.info('sandbox started', { pod: `${pod.namespace}/${pod.name}`, id, network, createMs: t1 - t0, startMs: Date.now() - t1 });
     const info = await this.inspectOrFail(id, `inspecting sandbox ${name}`);
     if (config.dns !== undefined) {
       // Docker's file, bind-mounted as /etc/resolv.conf into the sandbox and every container that
