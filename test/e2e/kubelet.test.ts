@@ -218,8 +218,9 @@ describe('pods on real containers', () => {
       pod('talker', { nodeName: 'node2', containers: [{ name: 'c', image: busybox, command: ['sh', '-c', 'i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.2; done'] }] }),
     );
     await waitPod('talker', 'Ready', isReady);
-    const follow = await cluster.mkctl(['logs', '-f', 'talker', '--tail', '1'], { timeoutMs: 3000 });
-    // Cut off by the timeout while following: it printed lines as they came.
+    // Cut off after 8 s while following (a line comes every 0.2 s, so a slow mkctl start on a loaded
+    // machine still leaves many): it printed lines as they came.
+    const follow = await cluster.mkctl(['logs', '-f', 'talker', '--tail', '1'], { timeoutMs: 8000 });
     const lines = follow.stdout.split('\n').filter((l) => l.startsWith('line-'));
     expect(lines.length).toBeGreaterThanOrEqual(3);
     const nums = lines.map((l) => Number(l.slice(5)));
