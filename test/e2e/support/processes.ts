@@ -5,7 +5,6 @@ import path from 'node:path';
 /** The repository root, whatever folder jest runs from. */
 export const ROOT = path.resolve(__dirname, '../../..');
 
-/** A loopback port nothing listens on right now (the kernel picks it). */
 /** Whether process `pid` exists (a run that left things behind is gone when it does not). */
 export function pidAlive(pid: number): boolean {
   try {
@@ -16,14 +15,33 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Ports handed out come from below the kernel's ephemeral range (32768–60999 by default), so no
+ * outgoing connection's local port and no other `listen(0)` can take one between the pick and the
+ * daemon's bind — a race that made a daemon fail with EADDRINUSE on a loaded machine. Each port
+ * is handed out at most once per test process; a random start keeps parallel jest workers apart.
+ */
+const PORT_RANGE = { low: 20_000, high: 32_000 };
+const handedOut = new Set<number>();
+let nextPort = PORT_RANGE.low + Math.floor(Math.random() * (PORT_RANGE.high - PORT_RANGE.low));
+
+/** A loopback port nothing listens on right now, never handed out before by this process. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let tries = 0; tries < PORT_RANGE.high - PORT_RANGE.low; tries++) {
+    const port = nextPort;
+    nextPort = nextPort + 1 >= PORT_RANGE.high ? PORT_RANGE.low : nextPort + 1;
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port in ${PORT_RANGE.low}-${PORT_RANGE.high}`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
