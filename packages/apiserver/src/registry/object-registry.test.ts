@@ -221,6 +221,16 @@ describe('ObjectRegistry list and bind', () => {
     expect(await reason(reg.list(pods, 'default', { fieldSelector: 'spec.foo=1' }))).toMatch(/^BadRequest: .*spec\.foo/);
   });
 
+  it('a list without a namespace lists every namespace, the same as the watch cache answers', async () => {
+    const { reg } = await withDefaultNs();
+    await reg.create(namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });
+    await reg.create(pods, 'default', pod('a'));
+    await reg.create(pods, 'team', { ...pod('b'), metadata: { name: 'b', namespace: 'team' } });
+    expect((await reg.list(pods, '')).items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`)).toEqual(['default/a', 'team/b']);
+    expect((await reg.list(pods, 'team')).items.map((p) => p.metadata.name)).toEqual(['b']);
+    expect((await reg.list(pods, '', { limit: 1 })).items.map((p) => p.metadata.name)).toEqual(['a']);
+  });
+
   it('bind sets the node once and records PodScheduled', async () => {
     const { reg } = await withDefaultNs();
     await reg.create(pods, 'default', pod('web'));

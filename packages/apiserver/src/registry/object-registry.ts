@@ -97,7 +97,8 @@ export class ObjectRegistry {
 
   async list(r: ResourceInfo, namespace: string, opts: ListOptions = {}): Promise<ListAnswer> {
     const { matches } = this.filters(r, opts);
-    const prefix = resourcePrefix(r, this.ns(r, namespace));
+    // No namespace is every namespace (kubectl -A; GET /api/v1/pods), as the watch cache answers it.
+    const prefix = resourcePrefix(r, r.namespaced ? namespace : '');
     let startAfterKey: string | undefined;
     let revision: number | undefined;
     if (opts.continue) ({ startAfterKey, revision } = decodeContinue(opts.continue, prefix));
