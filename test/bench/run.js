@@ -32,6 +32,10 @@ if (process.argv[2] === 'apiserver') {
 } else if (process.argv[2] === 'pods') {
   process.argv.splice(2, 1);
   require('./pods-main.ts');
+} else if (process.argv[2] === 'chaos') {
+  // scripts/chaos: the cluster chaos scenarios (test/chaos), run with the same hook.
+  process.argv.splice(2, 1);
+  require('../chaos/cluster-main.ts');
 } else if (process.argv[2] === 'scheduler') {
   process.argv.splice(2, 1);
   require('./scheduler-main.ts');

@@ -6,59 +6,21 @@
  * names, so it never meets a user's cluster. The node image is cached (built only when its recipe
  * changes: the first run on a machine spends about a minute on it).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Node, Pod } from '@mk/api';
-import { ApiClient } from '@mk/client';
-import { requireDocker } from './support/node-cluster';
-import { ROOT, eventually, pidAlive, run } from './support/processes';
+import type { ApiClient } from '@mk/client';
+import { NodeContainers } from './support/node-containers';
+import { ROOT, eventually } from './support/processes';
 
 jest.setTimeout(300_000);
 
-const CLUSTER = path.join(ROOT, 'scripts/cluster');
-const tag = `mkt-${process.pid.toString(36)}`;
-const network = `${tag}-nodes`;
-const prefix = `${tag}-`;
-const home = mkdtempSync(path.join(os.tmpdir(), 'mk-node-containers-'));
 const NODE_PORT = 30124;
-let subnet = '';
-let env: NodeJS.ProcessEnv = {};
+let cluster: NodeContainers;
 let client: ApiClient | undefined;
-let upOutput = '';
 
-/** A 172.30.N.0/24 no route of this machine touches (the script checks again and refuses a clash). */
-async function freeSubnet(): Promise<string> {
-  const routes = (await run('ip', ['-4', 'route', 'show'])).stdout;
-  for (let n = 100; n < 250; n++) {
-    if (!routes.includes(`172.30.${n}.`)) return `172.30.${n}`;
-  }
-  throw new Error('no free 172.30.N.0/24 for the nodes network (ip -4 route shows 172.30.100-249 all in use)');
-}
-
-function cluster(args: string[], timeoutMs = 60_000, withEnv: NodeJS.ProcessEnv = env): ReturnType<typeof run> {
-  return run('bash', [CLUSTER, ...args], { env: withEnv, timeoutMs, cwd: ROOT });
-}
-
-/** Clusters of earlier runs killed before their cleanup (network mkt-<pid base 36>-nodes, pid gone). */
-async function sweepStaleClusters(): Promise<void> {
-  const nets = (await run('docker', ['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n');
-  for (const net of nets) {
-    const m = /^(mkt-([0-9a-z]+))-nodes$/.exec(net);
-    if (!m || pidAlive(parseInt(m[2]!, 36))) continue;
-    const subnetOf = (await run('docker', ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', net])).stdout.trim().replace(/\.0\/24$/, '');
-    const r = await cluster(['down', '--purge'], 120_000, { ...process.env, HOME: home, MK_HOME: path.join(home, 'stale'), MK_NODES_NETWORK: net, MK_NODES_SUBNET: subnetOf, MK_NODE_PREFIX: `${m[1]}-` });
-    if (r.code !== 0) throw new Error(`removing the stale cluster ${net} failed: ${r.stderr}`);
-  }
-}
-
-function mkctl(args: string[]): ReturnType<typeof run> {
-  return run(process.execPath, [path.join(ROOT, 'packages/mkctl/dist/bin/mkctl.js'), ...args], { env, timeoutMs: 30_000 });
-}
-
-function nodeIp(i: number): string {
-  return `${subnet}.${11 + i}`;
-}
+const nodeIp = (i: number): string => cluster.nodeIp(i);
+const mkctl = (args: string[]) => cluster.mkctl(args);
 
 async function httpGet(url: string): Promise<string | undefined> {
   try {
@@ -69,47 +31,26 @@ async function httpGet(url: string): Promise<string | undefined> {
   }
 }
 
-/** What `down` must leave: no container, network or volume of this cluster, no guard rule. */
-async function leftovers(): Promise<string[]> {
-  const found: string[] = [];
-  const ps = await run('docker', ['ps', '-a', '--filter', `label=io.mk.cluster=${network}`, '--format', '{{.Names}}']);
-  if (ps.stdout.trim() !== '') found.push(`containers: ${ps.stdout.trim()}`);
-  if ((await run('docker', ['network', 'inspect', network])).code === 0) found.push(`network ${network}`);
-  const vols = (await run('docker', ['volume', 'ls', '-q', '--filter', `name=${network}-`])).stdout.trim();
-  if (vols !== '') found.push(`volumes: ${vols}`);
-  const rules = (await run('iptables-save', [])).stdout.split('\n').filter((l) => l.includes(`mk-cluster-guard:${network}`));
-  if (rules.length > 0) found.push(`guard rules: ${rules.join('; ')}`);
-  return found;
-}
-
 beforeAll(async () => {
-  await requireDocker();
-  await sweepStaleClusters();
-  subnet = await freeSubnet();
-  env = { ...process.env, HOME: home, MK_HOME: home, MKCONFIG: path.join(home, 'config'), MK_NODES_NETWORK: network, MK_NODES_SUBNET: subnet, MK_NODE_PREFIX: prefix, MK_LOG_LEVEL: 'warn' };
-  const up = await cluster(['up'], 280_000);
-  upOutput = `${up.stdout}\n${up.stderr}`;
-  if (up.code !== 0) throw new Error(`scripts/cluster up failed (exit ${up.code}):\n${upOutput.slice(-6000)}`);
-  client = new ApiClient({ servers: [0, 1, 2].map((i) => `${nodeIp(i)}:6443`), timeoutMs: 10_000 });
+  cluster = await NodeContainers.up('e');
+  client = cluster.client(undefined, 10_000);
 });
 
 afterAll(async () => {
-  client?.close();
   // Cleans up even when a test failed before the `down` test ran (a second down is harmless).
-  await cluster(['down', '--purge'], 120_000).catch(() => undefined);
-  rmSync(home, { recursive: true, force: true });
+  await cluster?.down().catch(() => undefined);
 });
 
 describe('scripts/cluster: three node containers', () => {
   it('up brings three Ready nodes at the fixed addresses and writes the mkctl config', async () => {
-    expect(upOutput).toContain('Three nodes are Ready');
+    expect(cluster.upOutput).toContain('Three nodes are Ready');
     const nodes = (await client!.list<Node>('nodes')).items;
     const rows = nodes
       .map((n) => [n.metadata.name, n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address, n.status?.conditions?.find((c) => c.type === 'Ready')?.status])
       .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     expect(rows).toEqual([0, 1, 2].map((i) => [`node${i + 1}`, nodeIp(i), 'True']));
-    expect(readFileSync(path.join(home, 'config'), 'utf8')).toContain(`servers: [${[0, 1, 2].map((i) => `${nodeIp(i)}:6443`).join(', ')}]`);
-    const status = await cluster(['status']);
+    expect(readFileSync(path.join(cluster.home, 'config'), 'utf8')).toContain(`servers: [${[0, 1, 2].map((i) => `${nodeIp(i)}:6443`).join(', ')}]`);
+    const status = await cluster.cluster(['status']);
     expect(status.code).toBe(0);
     expect(status.stdout.match(/\| +true +\|/g)).toHaveLength(1); // one store leader among three members
     expect(status.stdout).toMatch(/mk-scheduler\s+node[123]/);
@@ -137,7 +78,7 @@ describe('scripts/cluster: three node containers', () => {
     const names = new Set(pods.map((p) => p.metadata.name));
     const seen = new Set<string>();
     await eventually(
-      `every pod answers through ${subnet}.1x:${NODE_PORT} (seen so far: ${[...seen].join(' ')})`,
+      `every pod answers through ${cluster.subnet}.1x:${NODE_PORT} (seen so far: ${[...seen].join(' ')})`,
       async () => {
         for (let i = 0; i < 3; i++) {
           const body = await httpGet(`http://${nodeIp(i)}:${NODE_PORT}/`);
@@ -154,11 +95,10 @@ describe('scripts/cluster: three node containers', () => {
   });
 
   it('down --purge removes containers, network, volumes and the host guard', async () => {
-    // No client may outlive the nodes' network: without its bridge their addresses route off the machine.
-    client?.close();
+    // down() closes every client first: without the bridge a node address would route off the machine.
     client = undefined;
-    const down = await cluster(['down', '--purge'], 120_000);
+    const down = await cluster.down();
     expect(down.code).toBe(0);
-    expect(await leftovers()).toEqual([]);
+    expect(await cluster.leftovers()).toEqual([]);
   });
 });

@@ -60,7 +60,12 @@ export interface InformerOptions<T> {
   /** Re-deliver onUpdate(obj, obj) for every cached object this often; 0 or absent: never. */
   resyncPeriodMs?: number;
   indexers?: Readonly<Record<string, IndexFunc<T>>>;
-  /** Back-off between failed lists / unproductive watches: initial (default 200 ms), doubling to max (default 30 s). */
+  /**
+   * Back-off between failed lists / unproductive watches: initial (default 200 ms), doubling to max
+   * (default 4 s; client-go's reflector goes to 30 s). A short cap keeps agents from sleeping through
+   * the first half minute after an outage of every API server; a failing list is one request a few
+   * seconds per client, which the API servers bear in a cluster of our size.
+   */
   backoff?: { initialMs?: number; maxMs?: number };
   /** Deep-freeze cached objects (default true). */
   freeze?: boolean;
@@ -99,7 +104,7 @@ export class Informer<T extends KubeObjectLike> {
     this.logger = (options.logger ?? nullLogger).child({ informer: options.name ?? 'informer' });
     this.freeze = options.freeze ?? true;
     this.initialBackoffMs = options.backoff?.initialMs ?? 200;
-    this.maxBackoffMs = options.backoff?.maxMs ?? 30_000;
+    this.maxBackoffMs = options.backoff?.maxMs ?? 4000;
   }
 
   /** The cache (read-only: objects are frozen). */
