@@ -1,6 +1,7 @@
 // The ApiClient against real grpc-js servers on 127.0.0.1 (testing/fake-api-server.ts): verbs,
 // error mapping through `mk-status`, failover between servers, and the rule that a write is
 // never sent twice.
+import * as net from 'node:net';
 import { ApiClient, type WatchEvent, mayHaveBeenApplied, requestNeverSent } from './api-client';
 import type { KubeObjectLike } from './object';
 import { ApiError, isAlreadyExists, isConflict, isGone, isInvalid, isNotFound } from './status';
@@ -44,6 +45,18 @@ async function deadAddress(): Promise<string> {
   const s = await new FakeApiServer(new FakeBackend(), 'dead').start();
   s.kill();
   return s.address;
+}
+
+/**
+ * A server that accepts TCP connections and never speaks HTTP/2: a channel to it stays connecting,
+ * as one to a powered-off machine whose SYNs go unanswered does.
+ */
+async function silentAddress(): Promise<{ address: string; close(): void }> {
+  const sockets: net.Socket[] = [];
+  const srv = net.createServer((sock) => sockets.push(sock));
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  return { address: `127.0.0.1:${port}`, close: () => (sockets.forEach((x) => x.destroy()), srv.close()) };
 }
 
 beforeEach(async () => {
@@ -230,7 +243,7 @@ describe('failover', () => {
     proxy.cut();
   });
 
-  test('a timeout after sending surfaces as Timeout, never retried (write: may have been applied)', async () => {
+  test('a timeout after sending surfaces as Timeout, never retried (write: may have been applied); the next call goes to another server', async () => {
     const c = client([a.address, b.address], { timeoutMs: 300 });
     await c.version();
     a.hang.add('Create');
@@ -239,12 +252,19 @@ describe('failover', () => {
     expect((w as ApiError).reason).toBe('Timeout');
     expect((w as ApiError).message).toBe(`the API server at ${a.address} did not answer create pods within 300 ms; the request may or may not have been applied`);
     expect(mayHaveBeenApplied(w)).toBe(true);
-    const r = await c.get('pods', 'default', 'web').catch((e: unknown) => e);
-    expect((r as ApiError).reason).toBe('Timeout');
-    expect(mayHaveBeenApplied(r)).toBe(false);
-    expect(b.calls.Create + b.calls.Get).toBe(0);
+    expect(b.calls.Create).toBe(0);
     expect(a.calls.Create).toBe(1);
-    expect(a.calls.Get).toBe(1);
+    // A server that let a call time out may be gone without closing its connection: the next
+    // call (here a read) is sent to the other one.
+    const r = await c.get('pods', 'default', 'web').catch((e: unknown) => e);
+    expect((r as ApiError).reason).toBe('NotFound');
+    expect(a.calls.Get).toBe(0);
+    expect(b.calls.Get).toBe(1);
+    b.hang.add('Get');
+    const r2 = await c.get('pods', 'default', 'web').catch((e: unknown) => e);
+    expect((r2 as ApiError).reason).toBe('Timeout');
+    expect(mayHaveBeenApplied(r2)).toBe(false);
+    expect(a.calls.Get + b.calls.Get).toBe(2);
   });
 
   test('a server that answers ServiceUnavailable: a read moves on, a write surfaces', async () => {
@@ -328,6 +348,21 @@ describe('watch', () => {
     expect(types()).toEqual(['ADDED:web@101']);
     expect(b.calls.Watch).toBe(1);
     w.stop();
+  });
+
+  test('a watch whose server never finishes connecting moves on after the request timeout', async () => {
+    const silent = await silentAddress();
+    const c = client([silent.address, b.address], { timeoutMs: 300 });
+    const { events, types } = collect();
+    const w = c.watch<Pod>('pods', { resourceVersion: '100' }, (e) => events.push(e));
+    await waitFor(() => backend.watchers.size === 1, 'the watch to start on b');
+    await c.create('pods', pod('web'));
+    await waitFor(() => events.length === 1, 'the event');
+    expect(types()).toEqual(['ADDED:web@101']);
+    expect(b.calls.Watch).toBe(1);
+    w.stop();
+    c.close();
+    silent.close();
   });
 
   test('Gone arrives as an ERROR event (410 Status) or as the Gone error of done', async () => {

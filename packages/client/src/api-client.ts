@@ -341,9 +341,10 @@ interface Connection {
 type Kind = 'read' | 'write';
 
 const DEFAULT_CHANNEL_OPTIONS: Partial<grpc.ChannelOptions> = {
-  // Watches are long-lived: pings find a server that vanished without closing its socket.
-  'grpc.keepalive_time_ms': 30_000,
-  'grpc.keepalive_timeout_ms': 10_000,
+  // Watches are long-lived: pings find a server that vanished without closing its socket (a
+  // powered-off or partitioned node) within 15 s, and the watch moves to another server.
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
   // A restarted server is tried again soon (the failover loop skips it meanwhile).
   'grpc.initial_reconnect_backoff_ms': 500,
   'grpc.max_reconnect_backoff_ms': 5_000,
@@ -553,8 +554,6 @@ export class ApiClient {
       }
       let delivered = false;
       let settled = false;
-      const s = c.resources.Watch(request);
-      stream = s;
       const settle = (err: unknown): void => {
         if (settled) return;
         settled = true;
@@ -568,26 +567,48 @@ export class ApiClient {
         if (round + 1 >= this.rounds) return finish(this.exhausted(apiErr));
         cancelBackoff = this.clock.setTimer(this.backoff(round), () => attempt(round + 1, 0, this.current));
       };
-      s.on('data', (ev: mkapi.WatchEvent) => {
-        if (settled || stopped) return;
-        let event: WatchEvent<T>;
-        try {
-          event = this.decodeWatchEvent<T>(ev, resource, c.address);
-        } catch (e) {
-          settled = true;
-          s.cancel();
-          return finish(e as ApiError);
-        }
-        delivered = true;
-        this.noteAnswered(index);
-        try {
-          handler(event);
-        } catch (e) {
-          this.logger.error('watch handler threw', { resource, error: (e as Error).message });
-        }
-      });
-      s.on('error', (e: unknown) => settle(e));
-      s.on('end', () => settle(undefined));
+      const open = (): void => {
+        if (stopped || settled) return;
+        const s = c.resources.Watch(request);
+        stream = s;
+        s.on('data', (ev: mkapi.WatchEvent) => {
+          if (settled || stopped) return;
+          let event: WatchEvent<T>;
+          try {
+            event = this.decodeWatchEvent<T>(ev, resource, c.address);
+          } catch (e) {
+            settled = true;
+            s.cancel();
+            return finish(e as ApiError);
+          }
+          delivered = true;
+          this.noteAnswered(index);
+          try {
+            handler(event);
+          } catch (e) {
+            this.logger.error('watch handler threw', { resource, error: (e as Error).message });
+          }
+        });
+        s.on('error', (e: unknown) => settle(e));
+        s.on('end', () => settle(undefined));
+      };
+      // A watch has no deadline, so on a channel still connecting it would wait as long as the
+      // connection attempt: to a server that vanished (a powered-off node) that is the kernel's
+      // two minutes of SYN retries. Connect first, within the request timeout, or move on as
+      // for a request never sent.
+      const channel = c.resources.getChannel();
+      const deadline = Date.now() + this.timeoutMs;
+      const notConnected = (why: string) => settle(Object.assign(new Error(why), { code: grpc.status.UNAVAILABLE, details: `No connection established: ${why}` }));
+      const whenConnected = (): void => {
+        if (stopped || settled) return;
+        const state = channel.getConnectivityState(true);
+        if (state === grpc.connectivityState.READY) return open();
+        // A refused or unreachable server fails at once, as a call would.
+        if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) return open();
+        if (Date.now() >= deadline) return notConnected(`still connecting after ${this.timeoutMs} ms`);
+        channel.watchConnectivityState(state, deadline, () => whenConnected());
+      };
+      whenConnected();
     };
     attempt(0, 0, this.current);
 
@@ -819,6 +840,11 @@ export class ApiClient {
           const apiErr = callError(e, c.address);
           const neverSent = requestNeverSent(e);
           if (!neverSent && code === grpc.status.DEADLINE_EXCEEDED) {
+            // Not retried (a write may have been applied; a read has used its time), but the next
+            // call goes elsewhere: a server that vanished without closing its connections (a
+            // powered-off node) would otherwise take every call's whole deadline until keepalive
+            // gives up on the connection.
+            this.failedOver(index, ApiError.timeout(`no answer within ${timeoutMs} ms`));
             throw this.uncertain(
               kind,
               ApiError.timeout(
