@@ -307,8 +307,8 @@ const storeLeaderKill: Scenario = {
     const survivors = c.others(old);
     const load = c.writeLoad(survivors);
     await sleep(2000);
-    const t0 = Date.now();
     await c.cluster(['kill', old]);
+    const t0 = Date.now(); // the kill has happened when the command returns
     c.log(`killed ${old} (store leader)`);
     let newLeader: NodeName | undefined;
     const failoverMs = await until('a new store leader among the survivors', async () => (newLeader = await c.storeLeader(survivors)) !== undefined && newLeader !== old, t0, 30_000);
@@ -337,8 +337,8 @@ const controlPlaneLeaderKill: Scenario = {
     const sched = await c.leaseHolder('mk-scheduler');
     const cm = await c.leaseHolder('mk-controller-manager');
     if (!sched.node || !cm.node) throw new Error(`lease holders not on a node: ${sched.identity} / ${cm.identity}`);
-    const t0 = Date.now();
     await Promise.all([c.cluster(['daemon', sched.node, 'kill', 'scheduler']), c.cluster(['daemon', cm.node, 'kill', 'controller-manager'])]);
+    const t0 = Date.now();
     c.log(`killed the scheduler on ${sched.node} and the controller manager on ${cm.node}`);
     const name = `takeover-${t0.toString(36)}`;
     await c.api().create('deployments', {
@@ -383,8 +383,8 @@ const workerNodeKill: Scenario = {
     const probe = c.serviceProbe(survivors);
     const load = c.writeLoad(survivors);
     await sleep(1000);
-    const t0 = Date.now();
     await c.cluster(['kill', node]);
+    const t0 = Date.now();
     c.log(`killed ${node} (${onVictim} app pods; holds: ${holds.join(', ') || 'nothing'})`);
     const r = await c.replacementsAfter(node, t0, survivors);
     // The Service keeps answering: after the replacements, every request to a survivor succeeds.
@@ -428,8 +428,8 @@ const nodePartition: Scenario = {
     const majority = c.others(node);
     const load = c.writeLoad(majority);
     await sleep(1000);
-    const t0 = Date.now();
     await c.cluster(['partition', node]);
+    const t0 = Date.now();
     c.log(`partitioned ${node} (the store leader)`);
     const newLeader = until('a store leader on the majority side', async () => {
       const l = await c.storeLeader(majority);
@@ -439,7 +439,12 @@ const nodePartition: Scenario = {
     const minority = await c.nodes.exec(node, ['mkctl', 'create', 'namespace', `minority-${t0}`, '--request-timeout', '5s'], 60_000);
     const minorityRead = await c.nodes.exec(node, ['mkctl', 'get', 'configmaps', '-n', NAMESPACE, '--request-timeout', '5s'], 60_000);
     const newLeaderMs = await newLeader;
+    // The minority's store member gives up a request after 5 s + 2 election timeouts; a partition
+    // healed sooner may still commit the write it was retrying (its client heard "may or may not
+    // have been applied"). Held longer, the refused write must never appear.
+    const holdUntil = Date.now() + 10_000;
     const r = await c.replacementsAfter(node, t0, majority);
+    await sleep(Math.max(0, holdUntil - Date.now()));
     const acksDuring = load.acked().filter((o) => o.startedAt > t0 && o.endedAt < Date.now()).length;
     const tHeal = Date.now();
     await c.cluster(['heal']);
@@ -527,8 +532,8 @@ const rollingUpdateNodeDown: Scenario = {
   async run(c) {
     const { node } = await pickVictim(c);
     const survivors = c.others(node);
-    const t0 = Date.now();
     await c.cluster(['kill', node]);
+    const t0 = Date.now();
     const revision = String(t0);
     const d = await c.api(survivors).patch<Deployment>('deployments', NAMESPACE, APP, { spec: { template: { metadata: { annotations: { 'chaos.mk.io/revision': revision } } } } });
     c.log(`killed ${node}, then updated ${APP} (generation ${d.metadata.generation})`);
