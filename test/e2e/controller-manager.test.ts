@@ -429,7 +429,7 @@ describe('mk-controller-manager', () => {
     await eventually('no pod left on n3', async () => (await podsOf('survivor')).every((p) => p.spec.nodeName !== 'n3'), 60_000);
     const stuckGoneMs = Date.now() - diedAt;
     process.stdout.write(
-      `FIGURE node death (grace 8 s, eviction 5 s, force-delete 5 s): Unknown after ${unknownMs} ms, replacements ready after ${replacedMs} ms, stuck pods force-deleted after ${stuckGoneMs} ms\n`,
+      `FIGURE node death (grace 8 s, eviction 2 s, force-delete 5 s): Unknown after ${unknownMs} ms, replacements ready after ${replacedMs} ms, stuck pods force-deleted after ${stuckGoneMs} ms\n`,
     );
     sim.revive('n3');
     await eventually(

@@ -8,6 +8,7 @@
  * The node image must exist (scripts/cluster up builds it and caches it).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { requireDocker } from './support/node-cluster';
@@ -17,7 +18,6 @@ jest.setTimeout(240_000);
 
 const VAGRANT_DIR = path.join(ROOT, 'deploy/vagrant');
 const DOCKER_HOST = path.join(VAGRANT_DIR, 'docker-host');
-const NODE_IMAGE = 'mk.local/node:latest';
 const NODES = ['node1', 'node2', 'node3'];
 const tag = `mkvt-${process.pid.toString(36)}`;
 const network = tag;
@@ -26,6 +26,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'mk-vagrant-'));
 let subnet = '';
 let env: NodeJS.ProcessEnv = {};
 let volumes: string[] = [];
+let sshPort = 0;
 
 function vagrantEnv(net: string, sub: string, pre: string): NodeJS.ProcessEnv {
   return {
@@ -38,6 +39,7 @@ function vagrantEnv(net: string, sub: string, pre: string): NodeJS.ProcessEnv {
     MK_VAGRANT_SUBNET: sub,
     MK_VAGRANT_PREFIX: pre,
     MK_LOG_LEVEL: 'warn',
+    MK_VAGRANT_SSH_PORT: String(sshPort),
   };
 }
 
@@ -45,12 +47,9 @@ function vagrant(args: string[], timeoutMs: number): ReturnType<typeof run> {
   return run('vagrant', args, { env, timeoutMs, cwd: dir });
 }
 
-async function requireVagrantAndImage(): Promise<void> {
+async function requireVagrant(): Promise<void> {
   const v = await run('vagrant', ['--version'], { env: { ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1' } }).catch(() => undefined);
   if (!v || v.code !== 0) throw new Error('this test needs vagrant on PATH: `bash scripts/setup` installs it (apt-get install --no-install-recommends vagrant)');
-  if ((await run('docker', ['image', 'inspect', NODE_IMAGE])).code !== 0) {
-    throw new Error(`this test needs the node image ${NODE_IMAGE}: run \`scripts/cluster up\` once (it builds and caches it), then \`scripts/cluster down\``);
-  }
 }
 
 /** A 172.30.N.0/24 no route of this machine touches, counted down from 249 (node-containers counts up from 100). */
@@ -75,15 +74,30 @@ async function sweepStaleClusters(): Promise<void> {
   }
 }
 
-/** `mkctl get nodes -o wide` run inside a node: the documented stand-in for `vagrant ssh node1 -c "mkctl get nodes"`. */
-async function nodesSeenFrom(container: string): Promise<string[][]> {
-  const r = await run('docker', ['exec', '-e', 'MKCONFIG=/run/mk/mkconfig', container, 'node', '/opt/mk/packages/mkctl/dist/bin/mkctl.js', 'get', 'nodes', '-o', 'wide'], { timeoutMs: 20_000 });
+/** `vagrant ssh node1 -c "mkctl get nodes -o wide"`, as the README says, parsed. */
+async function nodesSeenFrom(node: string): Promise<string[][]> {
+  const r = await vagrant(['ssh', node, '-c', 'mkctl get nodes -o wide'], 30_000);
   if (r.code !== 0) return [];
   return r.stdout
     .trim()
     .split('\n')
     .slice(1)
     .map((l) => l.split(/\s+/));
+}
+
+/** Three consecutive loopback ports nothing listens on, below the ephemeral range (for `vagrant ssh`). */
+async function freeSshPorts(): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+  for (let tries = 0; tries < 200; tries++) {
+    const base = 23_000 + Math.floor(Math.random() * 8000);
+    if ((await free(base)) && (await free(base + 1)) && (await free(base + 2))) return base;
+  }
+  throw new Error('no three free loopback ports for vagrant ssh');
 }
 
 /** What `vagrant destroy` must leave: nothing of this cluster. */
@@ -101,9 +115,10 @@ async function leftovers(): Promise<string[]> {
 
 beforeAll(async () => {
   await requireDocker();
-  await requireVagrantAndImage();
+  await requireVagrant();
   await sweepStaleClusters();
   subnet = await freeSubnet();
+  sshPort = await freeSshPorts();
   env = vagrantEnv(network, subnet, prefix);
 });
 
@@ -114,7 +129,7 @@ afterAll(async () => {
 });
 
 describe('deploy/vagrant: the docker provider', () => {
-  it('vagrant up --provider docker brings three Ready nodes behind the host guard', async () => {
+  it('vagrant up --provider docker brings three Ready nodes behind the host guard; vagrant ssh node1 -c "mkctl get nodes" shows them', async () => {
     const up = await vagrant(['up', '--provider', 'docker'], 150_000);
     if (up.code !== 0) throw new Error(`vagrant up failed (exit ${up.code}):\n${`${up.stdout}\n${up.stderr}`.slice(-6000)}`);
 
@@ -127,9 +142,9 @@ describe('deploy/vagrant: the docker provider', () => {
 
     let rows: string[][] = [];
     await eventually(
-      `three Ready nodes seen from ${prefix}node1 (last seen: ${JSON.stringify(rows)})`,
+      `three Ready nodes seen through vagrant ssh node1 (last seen: ${JSON.stringify(rows)})`,
       async () => {
-        rows = await nodesSeenFrom(`${prefix}node1`);
+        rows = await nodesSeenFrom('node1');
         return rows.length === 3 && rows.every((r) => r[1] === 'Ready');
       },
       120_000,

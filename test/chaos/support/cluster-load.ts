@@ -1,5 +1,5 @@
 /**
- * Client load for the cluster chaos scenarios: a writer creating ConfigMaps one after another
+ * Client load for the cluster chaos scenarios: writers creating ConfigMaps one after another
  * through the API servers (each outcome recorded: acknowledged, refused, or unknown), and a prober
  * sending HTTP requests to a NodePort Service on some nodes. Both record times, so a scenario can
  * say when writes resumed after a fault and how many requests failed while it lasted.
@@ -30,14 +30,19 @@ export class WriteLoad {
     private readonly client: ApiClient,
     readonly namespace: string,
     readonly prefix: string,
+    writers = 4,
     pauseMs = 25,
   ) {
-    this.loop = (async () => {
-      while (this.running) {
-        await this.writeOne();
-        await new Promise((r) => setTimeout(r, pauseMs));
-      }
-    })();
+    // Several writers, so that one stuck on a request the fault swallowed (it waits out its
+    // timeout) does not hide when writes resumed.
+    this.loop = Promise.all(
+      Array.from({ length: writers }, async () => {
+        while (this.running) {
+          await this.writeOne();
+          await new Promise((r) => setTimeout(r, pauseMs));
+        }
+      }),
+    ).then(() => undefined);
   }
 
   private async writeOne(): Promise<void> {

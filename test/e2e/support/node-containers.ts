@@ -111,6 +111,13 @@ export class NodeContainers {
     return run('docker', ['exec', this.container(node), ...cmd], { timeoutMs });
   }
 
+  /** `docker inspect -f FORMAT` of a node's container. */
+  async inspect(node: NodeName, format: string): Promise<string> {
+    const r = await run('docker', ['inspect', '-f', format, this.container(node)]);
+    if (r.code !== 0) throw new Error(`docker inspect ${this.container(node)}: ${r.stderr}`);
+    return r.stdout.trim();
+  }
+
   container(node: NodeName): string {
     return `${this.prefix}${node}`;
   }

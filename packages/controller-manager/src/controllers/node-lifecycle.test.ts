@@ -139,11 +139,11 @@ describe('node lifecycle: eviction', () => {
   };
   const deletes = (c: FakeCluster) => c.writes().filter((a) => a.verb === 'delete').map((a) => `${a.name}${a.options?.gracePeriodSeconds === 0 ? ' (force)' : ''}`);
 
-  it('evicts a pod without a toleration after the pod eviction timeout (5 s)', async () => {
+  it('evicts a pod without a toleration after the pod eviction timeout (2 s)', async () => {
     const { cluster, run } = await deadNode([podFixture('p', { node: 'n2', ready: true })]);
-    await run(3000, ['n1']);
+    await run(1000, ['n1']);
     expect(deletes(cluster)).toEqual([]);
-    await run(2000, ['n1']);
+    await run(1000, ['n1']);
     expect(deletes(cluster)).toEqual(['p']);
     expect(cluster.object<Pod>('pods', `${NS}/p`)!.metadata.deletionTimestamp).toBeDefined();
   });
@@ -167,9 +167,9 @@ describe('node lifecycle: eviction', () => {
     expect(deletes(cluster)).toEqual(['p']);
   });
 
-  it('force-deletes pods stuck terminating on the unreachable node 5 s after it died, so replacements are not blocked', async () => {
+  it('force-deletes pods stuck terminating on the unreachable node 5 s after their eviction, so replacements are not blocked', async () => {
     const { cluster, run } = await deadNode([podFixture('p', { node: 'n2', ready: true })]);
-    await run(5000, ['n1']); // evicted (graceful: deletionTimestamp + 30 s grace nobody will finish)
+    await run(2000, ['n1']); // evicted (graceful: deletionTimestamp + 30 s grace nobody will finish)
     expect(deletes(cluster)).toEqual(['p']);
     await run(4000, ['n1']);
     expect(deletes(cluster)).toEqual(['p']);

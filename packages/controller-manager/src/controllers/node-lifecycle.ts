@@ -39,7 +39,7 @@ export interface NodeLifecycleOptions {
   nodeMonitorPeriodMs?: number;
   /** A node that never posted status gets this long (Kubernetes' --node-startup-grace-period: 60 s). */
   nodeStartupGracePeriodMs?: number;
-  /** How long pods stay on a not-ready/unreachable node they do not tolerate (mk 5 s). */
+  /** How long pods stay on a not-ready/unreachable node they do not tolerate (mk 2 s: with the 8 s grace, a dead node's pods are replaced within 15 s). */
   podEvictionTimeoutMs?: number;
   /** Pods terminating on an unreachable node are force-deleted after this (mk 5 s). */
   terminatingPodForceDeleteAfterMs?: number;
@@ -49,7 +49,7 @@ export const NODE_LIFECYCLE_DEFAULTS = {
   nodeMonitorGracePeriodMs: 8000,
   nodeMonitorPeriodMs: 1000,
   nodeStartupGracePeriodMs: 30_000,
-  podEvictionTimeoutMs: 5000,
+  podEvictionTimeoutMs: 2000,
   terminatingPodForceDeleteAfterMs: 5000,
 } as const;
 
