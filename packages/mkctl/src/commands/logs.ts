@@ -3,7 +3,7 @@
  * container's log through the API server (mkapi.Pods.Logs), as kubectl prints it. With -f it
  * streams until the container exits or Ctrl-C.
  */
-import { formatLabelSelector, type LabelSelector, type Pod } from '@mk/api';
+import { findResource, formatLabelSelector, type LabelSelector, type Pod } from '@mk/api';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { guarded, OK } from './common';
@@ -24,26 +24,8 @@ export interface LogsOptions {
 
 const USAGE = "expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command";
 
-/** Workload types whose pods `logs`/`exec TYPE/NAME` pick from, by their resource name. */
-const WORKLOADS: Readonly<Record<string, string>> = {
-  deploy: 'deployments',
-  deployment: 'deployments',
-  deployments: 'deployments',
-  rs: 'replicasets',
-  replicaset: 'replicasets',
-  replicasets: 'replicasets',
-  job: 'jobs',
-  jobs: 'jobs',
-  sts: 'statefulsets',
-  statefulset: 'statefulsets',
-  statefulsets: 'statefulsets',
-  ds: 'daemonsets',
-  daemonset: 'daemonsets',
-  daemonsets: 'daemonsets',
-  svc: 'services',
-  service: 'services',
-  services: 'services',
-};
+/** Resources whose pods `logs`/`exec TYPE/NAME` pick from (any name kubectl takes for them). */
+const ATTACHABLE = new Set(['deployments', 'replicasets', 'jobs', 'statefulsets', 'daemonsets', 'services']);
 
 /** `POD`, `pod/POD`: the pod's name; `TYPE/NAME` of a workload or service: undefined type means a pod. */
 export function splitPodArgument(arg: string): { resource?: string; name: string } {
@@ -52,9 +34,9 @@ export function splitPodArgument(arg: string): { resource?: string; name: string
   const type = arg.slice(0, slash).toLowerCase();
   const name = arg.slice(slash + 1);
   if (!name) throw new CliError(`${JSON.stringify(arg)} names no object`);
-  if (['pod', 'pods', 'po'].includes(type)) return { name };
-  const resource = WORKLOADS[type];
-  if (resource === undefined) throw new CliError(`cannot attach to a ${type}: only pods, deployments, replicasets, jobs, statefulsets, daemonsets and services are supported`);
+  const resource = findResource(type)?.resource;
+  if (resource === 'pods') return { name };
+  if (resource === undefined || !ATTACHABLE.has(resource)) throw new CliError(`cannot attach to a ${type}: only pods, deployments, replicasets, jobs, statefulsets, daemonsets and services are supported`);
   return { resource, name };
 }
 
