@@ -338,21 +338,12 @@ describe('watch', () => {
     w.stop();
   });
 
-  test('a watch that cannot start fails over to the next server', async () => {
-    const c = client([await deadAddress(), b.address]);
-    const { events, types } = collect();
-    const w = c.watch<Pod>('pods', { resourceVersion: '100' }, (e) => events.push(e));
-    await waitFor(() => backend.watchers.size === 1, 'the watch to start on b');
-    await c.create('pods', pod('web'));
-    await waitFor(() => events.length === 1, 'the event');
-    expect(types()).toEqual(['ADDED:web@101']);
-    expect(b.calls.Watch).toBe(1);
-    w.stop();
-  });
-
-  test('a watch whose server never finishes connecting moves on after the request timeout', async () => {
-    const silent = await silentAddress();
-    const c = client([silent.address, b.address], { timeoutMs: 300 });
+  test.each([
+    ['cannot start (its port refuses connections)', async () => ({ address: await deadAddress(), close: () => {} })],
+    ['never finishes connecting (it accepts TCP and never speaks HTTP/2)', silentAddress],
+  ])('a watch whose first server %s fails over to the next server', async (_what, firstServer) => {
+    const first = await firstServer();
+    const c = client([first.address, b.address], { timeoutMs: 300 });
     const { events, types } = collect();
     const w = c.watch<Pod>('pods', { resourceVersion: '100' }, (e) => events.push(e));
     await waitFor(() => backend.watchers.size === 1, 'the watch to start on b');
@@ -362,7 +353,7 @@ describe('watch', () => {
     expect(b.calls.Watch).toBe(1);
     w.stop();
     c.close();
-    silent.close();
+    first.close();
   });
 
   test('Gone arrives as an ERROR event (410 Status) or as the Gone error of done', async () => {
