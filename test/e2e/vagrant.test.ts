@@ -8,11 +8,10 @@
  * The node image must exist (scripts/cluster up builds it and caches it).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { requireDocker } from './support/node-cluster';
-import { ROOT, eventually, pidAlive, run } from './support/processes';
+import { ROOT, eventually, freePortRun, pidAlive, run } from './support/processes';
 
 jest.setTimeout(240_000);
 
@@ -85,21 +84,6 @@ async function nodesSeenFrom(node: string): Promise<string[][]> {
     .map((l) => l.split(/\s+/));
 }
 
-/** Three consecutive loopback ports nothing listens on, below the ephemeral range (for `vagrant ssh`). */
-async function freeSshPorts(): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const srv = createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-  for (let tries = 0; tries < 200; tries++) {
-    const base = 23_000 + Math.floor(Math.random() * 8000);
-    if ((await free(base)) && (await free(base + 1)) && (await free(base + 2))) return base;
-  }
-  throw new Error('no three free loopback ports for vagrant ssh');
-}
-
 /** What `vagrant destroy` must leave: nothing of this cluster. */
 async function leftovers(): Promise<string[]> {
   const found: string[] = [];
@@ -118,7 +102,7 @@ beforeAll(async () => {
   await requireVagrant();
   await sweepStaleClusters();
   subnet = await freeSubnet();
-  sshPort = await freeSshPorts();
+  sshPort = await freePortRun(3); // vagrant ssh: node1..node3 on sshPort..sshPort+2
   env = vagrantEnv(network, subnet, prefix);
 });
 

@@ -11,6 +11,7 @@
  */
 import type { Deployment, Lease, Node, Pod } from '@mk/api';
 import type { ApiClient } from '@mk/client';
+import { EtcdTestClient } from '../../e2e/support/etcd-client';
 import { NODE_NAMES, NodeContainers, NodeName } from '../../e2e/support/node-containers';
 import { ServiceProbe, WriteLoad, probeOnce } from './cluster-load';
 
@@ -140,9 +141,24 @@ export class ChaosCluster {
     return new Set(items.filter(nodeReady).map((n) => n.metadata.name ?? ''));
   }
 
+  /**
+   * One member's status, on a connection of its own, closed after: a kept channel to a node that
+   * was dead for a while would sit out gRPC's reconnect back-off after the node is back.
+   */
+  private async memberStatus(node: NodeName): Promise<Awaited<ReturnType<EtcdTestClient['status']>> | undefined> {
+    const c = new EtcdTestClient(`${this.nodes.nodeIp(node)}:2379`);
+    try {
+      return await c.status(1000);
+    } catch {
+      return undefined;
+    } finally {
+      c.close();
+    }
+  }
+
   /** The store leader's node, asking every member of `of` (undefined: they do not agree on one). */
   async storeLeader(of: readonly NodeName[] = NODE_NAMES): Promise<NodeName | undefined> {
-    const statuses = await Promise.all(of.map(async (n) => ({ n, s: await this.nodes.store(n).status(1000).catch(() => undefined) })));
+    const statuses = await Promise.all(of.map(async (n) => ({ n, s: await this.memberStatus(n) })));
     const byId = new Map<string, NodeName>();
     for (const { n, s } of statuses) if (s?.header?.memberId !== undefined) byId.set(String(s.header.memberId), n);
     const leaders = new Set(statuses.map(({ s }) => (s && String(s.leader) !== '0' ? String(s.leader) : '')));

@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient } from '@mk/client';
-import { EtcdTestClient } from './etcd-client';
 import { requireDocker } from './node-cluster';
 import { ROOT, RunResult, pidAlive, run } from './processes';
 
@@ -130,13 +129,6 @@ export class NodeContainers {
   /** A client of the API servers of `nodes` (default: all three), closed by `down()`. */
   client(nodes: readonly NodeName[] = NODE_NAMES, timeoutMs = 5000): ApiClient {
     const c = new ApiClient({ servers: nodes.map((n) => `${this.nodeIp(n)}:6443`), timeoutMs });
-    this.clients.push(c);
-    return c;
-  }
-
-  /** An etcd v3 client of one node's store member, closed by `down()`. */
-  store(node: NodeName): EtcdTestClient {
-    const c = new EtcdTestClient(`${this.nodeIp(node)}:2379`);
     this.clients.push(c);
     return c;
   }

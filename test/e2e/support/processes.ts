@@ -37,6 +37,19 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port in ${PORT_RANGE.low}-${PORT_RANGE.high}`);
 }
 
+/** `count` consecutive free loopback ports (the first is returned), from the same range, once each. */
+export async function freePortRun(count: number): Promise<number> {
+  for (let tries = 0; tries < 1000; tries++) {
+    const first = await freePort();
+    let ok = true;
+    for (let p = first + 1; p < first + count && ok; p++) ok = p < PORT_RANGE.high && !handedOut.has(p) && (await canListen(p));
+    if (!ok) continue;
+    for (let p = first + 1; p < first + count; p++) handedOut.add(p);
+    return first;
+  }
+  throw new Error(`no ${count} consecutive free ports in ${PORT_RANGE.low}-${PORT_RANGE.high}`);
+}
+
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
