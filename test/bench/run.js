@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Runs a benchmark (or scripts/chaos: test/chaos/cluster-main.ts) straight from its TypeScript
 // sources, with no build output of its own: a require hook transpiles each .ts file
-// (TypeScript's transpileModule, as jest's ts-jest does here) when Node loads it. Files then run from where they are, so the e2e helpers it imports
-// (test/e2e/support) still find the repository root from their own location. The packages
-// (@mk/proto, mk-store) are used as `npm run build` left them in packages/*/dist.
-// Type checking is separate: `npx tsc -p test/bench`.
+// (TypeScript's transpileModule, as jest's ts-jest does here) when Node loads it. Files then run
+// from where they are, so the e2e helpers they import (test/e2e/support) still find the repository
+// root from their own location. The packages (@mk/proto, mk-store) are used as `npm run build`
+// left them in packages/*/dist. Type checking is separate: `npx tsc -p test/bench`.
 'use strict';
 const fs = require('node:fs');
 const ts = require('typescript');
